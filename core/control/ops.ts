@@ -1,0 +1,236 @@
+/**
+ * The requests the tools make of a stack, and the shapes of their results.
+ *
+ * Every control request is one member of {@linkcode ControlRequest}, a union
+ * discriminated on `op`. Addresses travel as text here: this is the control
+ * plane, not the packet path. Whether a request changes configuration (and so
+ * needs a privileged client) is said once, in {@linkcode OP_CHANGES_CONFIG}.
+ *
+ * @example A request and its reply
+ * ```ts
+ * import type { ControlReply, ControlRequest } from "./ops.ts";
+ * const req: ControlRequest = { op: "ifList" };
+ * const reply: ControlReply = { ok: false, errno: "ENXIO" };
+ * console.log(req.op, reply.ok);
+ * ```
+ * @module
+ */
+
+import type { Errno } from "../errno.ts";
+
+/** An IPv4 address of an interface. */
+export interface InetAddrInfo {
+  family: "inet";
+  /** Dotted quad. */
+  addr: string;
+  /** Dotted quad. */
+  netmask: string;
+  /** Present on broadcast-capable interfaces. */
+  broadcast?: string;
+  /** Destination of a point-to-point link. */
+  dst?: string;
+}
+
+/** IPv6 address flags as ifconfig prints them. */
+export type Inet6AddrFlag = "anycast" | "tentative" | "duplicated" | "detached" | "deprecated";
+
+/** An IPv6 address of an interface. */
+export interface Inet6AddrInfo {
+  family: "inet6";
+  /** Compressed text form, without a zone. */
+  addr: string;
+  prefixlen: number;
+  /** Interface index for scoped (link-local) addresses; absent for global ones. */
+  scopeid?: number;
+  flags: Inet6AddrFlag[];
+  /** Preferred lifetime in seconds; absent means infinite. */
+  pltime?: number;
+  /** Valid lifetime in seconds; absent means infinite. */
+  vltime?: number;
+  dst?: string;
+}
+
+/** Any interface address. */
+export type IfAddrInfo = InetAddrInfo | Inet6AddrInfo;
+
+/** Interface counters, as `struct if_data` holds them. */
+export interface IfStats {
+  ipackets: number;
+  ierrors: number;
+  opackets: number;
+  oerrors: number;
+  collisions: number;
+  ibytes: number;
+  obytes: number;
+  imcasts: number;
+  omcasts: number;
+  iqdrops: number;
+  noproto: number;
+}
+
+/** Checksum-offload capability bits (ifconfig `capabilities=`). */
+export interface IfCapabilities {
+  rx: number;
+  tx: number;
+}
+
+/** One interface as `ifconfig`, `netstat -i` and `if_up` see it. */
+export interface IfInfo {
+  name: string;
+  /** 1-based interface index (lo0 is 1). */
+  index: number;
+  /** IFF_* bits (see `core/link/if_flags.ts`). */
+  flags: number;
+  mtu: number;
+  metric: number;
+  /** Driver module that owns it (`lo` for loopbacks). */
+  driver: string;
+  /** Link-level address, lowercase `xx:xx:...`; absent for loopback. */
+  lladdr?: string;
+  /** Only when the driver reports capabilities. */
+  capabilities?: IfCapabilities;
+  enabled?: IfCapabilities;
+  /** Only when the driver answers the media ioctl: e.g. `Ethernet autoselect`, `(1000baseT full-duplex)`. */
+  media?: { current: string; active?: string };
+  /** Only when the driver reports link state. */
+  linkState?: "active" | "no carrier";
+  stats: IfStats;
+  /** IPv4 first (primary first), then IPv6, each in the order they were added. */
+  addrs: IfAddrInfo[];
+}
+
+/** One routing-table entry. */
+export interface RouteInfo {
+  family: "inet" | "inet6";
+  /** Destination address text (network or host). IPv6 link-local keeps its zone: `fe80::%lo0`. */
+  dst: string;
+  /** Prefix length; `null` for a host route. */
+  prefixlen: number | null;
+  /** Gateway: an address, `link#N`, or a link-level address. */
+  gateway: string;
+  /** RTF_* bits (see `core/net/route_flags.ts`). */
+  flags: number;
+  refs: number;
+  use: number;
+  /** Route MTU; 0 prints as `-`. */
+  mtu: number;
+  ifname: string;
+}
+
+/** sysctl node types (NetBSD CTLTYPE_*). */
+export type SysctlType = "node" | "int" | "quad" | "string" | "struct" | "bool";
+
+/** One sysctl node. Leaves carry a value; `node` and `struct` do not. */
+export interface SysctlNodeInfo {
+  name: string;
+  type: SysctlType;
+  value?: number | string;
+  readonly: boolean;
+  desc: string;
+}
+
+/** One socket as `netstat` lists it. */
+export interface SocketInfo {
+  proto: "tcp" | "udp" | "tcp6" | "udp6";
+  recvQ: number;
+  sendQ: number;
+  localAddr: string;
+  localPort: number;
+  foreignAddr: string;
+  foreignPort: number;
+  /** TCP state name (`LISTEN`, `ESTABLISHED`, ...); absent for UDP. */
+  state?: string;
+}
+
+/** Protocol counters by protocol (`ip`, `icmp`, `tcp`, ...) then NetBSD field name. */
+export type ProtoStats = Record<string, Record<string, number>>;
+
+/** Facts about the daemon that answers. */
+export interface StackInfo {
+  version: string;
+  /** The `-i` instance number. */
+  instance: number;
+  /** `io-pkt` for instance 0, else `io-pktN`. */
+  mountType: string;
+  /** True for io-pkt-v6-hc. */
+  inet6: boolean;
+  pid: number;
+  prefix: string;
+}
+
+/** What an address request specifies. */
+export type AddrSpec =
+  | { family: "inet"; addr: string; netmask?: string; broadcast?: string; dst?: string }
+  | { family: "inet6"; addr: string; prefixlen?: number; dst?: string; flags?: Inet6AddrFlag[] };
+
+/** Every control request, discriminated on `op`. */
+export type ControlRequest =
+  | { op: "info" }
+  | { op: "ifList"; name?: string }
+  | { op: "ifCreate"; name: string }
+  | { op: "ifDestroy"; name: string }
+  | {
+    op: "ifSet";
+    name: string;
+    flagsSet?: number;
+    flagsClear?: number;
+    mtu?: number;
+    metric?: number;
+  }
+  | { op: "ifZeroStats"; name: string }
+  | { op: "addrAdd"; name: string; spec: AddrSpec }
+  /** Deletes `addr`, or the interface's first address of `family` when `addr` is absent. */
+  | { op: "addrDelete"; name: string; family: "inet" | "inet6"; addr?: string }
+  | { op: "clonerList" }
+  | { op: "routeList" }
+  | { op: "sysctlList" }
+  | { op: "sysctlSet"; name: string; value: string }
+  | { op: "stats" }
+  | { op: "sockList" }
+  | { op: "mount"; type: string; module: string; options: string };
+
+/** The `op` names. */
+export type ControlOp = ControlRequest["op"];
+
+/** The result type of each op. */
+export interface ControlResults {
+  info: StackInfo;
+  ifList: IfInfo[];
+  ifCreate: IfInfo;
+  ifDestroy: Record<never, never>;
+  ifSet: IfInfo;
+  ifZeroStats: Record<never, never>;
+  addrAdd: IfInfo;
+  addrDelete: IfInfo;
+  clonerList: string[];
+  routeList: RouteInfo[];
+  sysctlList: SysctlNodeInfo[];
+  sysctlSet: { old: number | string; new: number | string };
+  stats: ProtoStats;
+  sockList: SocketInfo[];
+  mount: { interfaces: string[] };
+}
+
+/** A reply: a result, or an errno name with an optional detail. */
+export type ControlReply<R = unknown> =
+  | { ok: true; result: R }
+  | { ok: false; errno: Errno; message?: string };
+
+/** Which ops change configuration (and so need a privileged client). */
+export const OP_CHANGES_CONFIG: Readonly<Record<ControlOp, boolean>> = {
+  info: false,
+  ifList: false,
+  ifCreate: true,
+  ifDestroy: true,
+  ifSet: true,
+  ifZeroStats: true,
+  addrAdd: true,
+  addrDelete: true,
+  clonerList: false,
+  routeList: false,
+  sysctlList: false,
+  sysctlSet: true,
+  stats: false,
+  sockList: false,
+  mount: true,
+};
