@@ -1,0 +1,156 @@
+/**
+ * Answers control requests: checks each request's fields, enforces privilege,
+ * and maps it onto the {@linkcode Stack}. Every failure becomes an errno reply;
+ * nothing a client sends can throw past this function.
+ *
+ * @example
+ * ```ts
+ * import { Stack } from "../stack.ts";
+ * import { handleRequest } from "./dispatch.ts";
+ * const stack = new Stack({ inet6: false });
+ * const reply = await handleRequest(stack, { op: "ifList" }, { privileged: true });
+ * console.log(reply.ok); // true
+ * ```
+ * @module
+ */
+
+import { ErrnoError } from "../errno.ts";
+import type { Stack } from "../stack.ts";
+import type { AddrSpec, ControlReply, ControlRequest } from "./ops.ts";
+import { OP_CHANGES_CONFIG } from "./ops.ts";
+
+/** Who is asking. */
+export interface RequestContext {
+  /** May change configuration (root on the `config` socket, or any client of an unprivileged daemon). */
+  privileged: boolean;
+}
+
+function bad(what: string): never {
+  throw new ErrnoError("EINVAL", what);
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== "string" || v.length > 1024) bad(what);
+  return v;
+}
+
+function optStr(v: unknown, what: string): string | undefined {
+  return v === undefined ? undefined : str(v, what);
+}
+
+function int(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) bad(what);
+  return v;
+}
+
+function optInt(v: unknown, what: string): number | undefined {
+  return v === undefined ? undefined : int(v, what);
+}
+
+const INET6_FLAGS = new Set(["anycast", "tentative", "duplicated", "detached", "deprecated"]);
+
+function addrSpec(v: unknown): AddrSpec {
+  if (typeof v !== "object" || v === null) bad("address");
+  const s = v as Record<string, unknown>;
+  if (s.family === "inet") {
+    return {
+      family: "inet",
+      addr: str(s.addr, "address"),
+      netmask: optStr(s.netmask, "netmask"),
+      broadcast: optStr(s.broadcast, "broadcast"),
+      dst: optStr(s.dst, "destination"),
+    };
+  }
+  if (s.family === "inet6") {
+    const flags = s.flags ?? [];
+    if (!Array.isArray(flags) || !flags.every((f) => INET6_FLAGS.has(f))) bad("inet6 flags");
+    return {
+      family: "inet6",
+      addr: str(s.addr, "address"),
+      prefixlen: optInt(s.prefixlen, "prefixlen"),
+      dst: optStr(s.dst, "destination"),
+      flags,
+    };
+  }
+  throw new ErrnoError("EAFNOSUPPORT", "address family");
+}
+
+function family(v: unknown): "inet" | "inet6" {
+  if (v === "inet" || v === "inet6") return v;
+  throw new ErrnoError("EAFNOSUPPORT", "address family");
+}
+
+async function perform(stack: Stack, req: ControlRequest): Promise<unknown> {
+  // Fields are re-read through the checkers: the request came off a socket.
+  const r = req as unknown as Record<string, unknown>;
+  switch (req.op) {
+    case "info":
+      return stack.info();
+    case "ifList":
+      return stack.ifInfo(optStr(r.name, "name"));
+    case "ifCreate":
+      return await stack.createInterface(str(r.name, "name"));
+    case "ifDestroy":
+      stack.destroyInterface(str(r.name, "name"));
+      return {};
+    case "ifSet": {
+      const name = str(r.name, "name");
+      const set = optInt(r.flagsSet, "flags") ?? 0;
+      const clear = optInt(r.flagsClear, "flags") ?? 0;
+      const mtu = optInt(r.mtu, "mtu");
+      const metric = optInt(r.metric, "metric");
+      stack.interface(name);
+      if (mtu !== undefined) stack.setMtu(name, mtu);
+      if (metric !== undefined) stack.setMetric(name, metric);
+      return stack.setFlags(name, set, clear);
+    }
+    case "ifZeroStats":
+      stack.zeroStats(str(r.name, "name"));
+      return {};
+    case "addrAdd":
+      return stack.addAddress(str(r.name, "name"), addrSpec(r.spec));
+    case "addrDelete":
+      return stack.deleteAddress(str(r.name, "name"), family(r.family), optStr(r.addr, "address"));
+    case "clonerList":
+      return stack.clonerNames();
+    case "routeList":
+      return stack.routeInfo();
+    case "sysctlList":
+      return stack.sysctl.list();
+    case "sysctlSet":
+      return stack.sysctl.set(str(r.name, "name"), str(r.value, "value"));
+    case "stats":
+      return stack.stats;
+    case "sockList":
+      // No transport layer yet: there are no sockets to list.
+      return [];
+    case "mount":
+      return {
+        interfaces: await stack.mount(
+          str(r.type, "type"),
+          str(r.module, "module"),
+          str(r.options ?? "", "options"),
+        ),
+      };
+    default: {
+      const never: never = req;
+      throw new ErrnoError("ENOSYS", String((never as { op: unknown }).op));
+    }
+  }
+}
+
+/** Answers one request; never throws. */
+export async function handleRequest(
+  stack: Stack,
+  req: ControlRequest,
+  ctx: RequestContext,
+): Promise<ControlReply> {
+  try {
+    if (OP_CHANGES_CONFIG[req.op] && !ctx.privileged) throw new ErrnoError("EPERM", req.op);
+    return { ok: true, result: await perform(stack, req) };
+  } catch (e) {
+    if (e instanceof ErrnoError) return { ok: false, errno: e.code, message: e.message };
+    stack.log(`control: ${req.op} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return { ok: false, errno: "EIO", message: "internal error" };
+  }
+}

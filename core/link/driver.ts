@@ -1,0 +1,75 @@
+/**
+ * The contract between drivers and the stack (io-pkt's `iopkt_drvr_entry`).
+ *
+ * A driver module (`drivers/devnp-NAME.ts`) exports a {@linkcode DriverModule}.
+ * The stack takes the generic options (`name=`, `unit=`, `lan=`) first, then
+ * calls `attach` with the rest; the driver registers each interface it brings
+ * with {@linkcode DriverHost.attachInterface}, giving an {@linkcode InterfaceSpec}:
+ * how to transmit, and what it reports (MTU, link address, media, link state).
+ *
+ * @example A driver that attaches one discard interface
+ * ```ts
+ * import type { DriverModule } from "./driver.ts";
+ * export const driver: DriverModule = {
+ *   defaultPrefix: "null",
+ *   cloneable: false,
+ *   attach(host) {
+ *     host.attachInterface({ mtu: 1500, transmit() {} });
+ *   },
+ * };
+ * ```
+ * @module
+ */
+
+import type { IfCapabilities } from "../control/ops.ts";
+
+/** What a driver says about one interface it brings. */
+export interface InterfaceSpec {
+  /** Hardware MTU to start with. */
+  mtu: number;
+  /** Largest MTU `ifconfig mtu` may set; defaults to `mtu`. */
+  maxMtu?: number;
+  /** 6-byte link-level address, if the link has one. */
+  lladdr?: Uint8Array;
+  /** IFF_* bits the driver sets (BROADCAST, SIMPLEX, MULTICAST, POINTOPOINT, NOARP...). */
+  flags?: number;
+  capabilities?: IfCapabilities;
+  /** Media words for `ifconfig`, when the driver answers the media ioctl. */
+  media?: { current: string; active?: string };
+  /** Whether the driver reports link state; the stack then shows `status:`. */
+  reportsLinkState?: boolean;
+  /** Sends one frame. Called on the stack thread; must not block. */
+  transmit(frame: Uint8Array): void;
+  /** The interface went up or down (`ifconfig up/down`). */
+  setUp?(up: boolean): void;
+  /** The interface is being destroyed: release what it holds. */
+  detach?(): void;
+}
+
+/** What the stack gives back for an attached interface. */
+export interface AttachedInterface {
+  readonly name: string;
+  readonly index: number;
+  /** Hands a received frame to the stack. */
+  receive(frame: Uint8Array): void;
+  /** Reports carrier. */
+  setLinkActive(active: boolean): void;
+}
+
+/** The stack as a driver sees it during `attach`. */
+export interface DriverHost {
+  /** Registers one interface; the stack names it from the generic options and the driver's prefix. */
+  attachInterface(spec: InterfaceSpec): AttachedInterface;
+  /** Logs a line to the daemon's log. */
+  log(message: string): void;
+}
+
+/** A driver module's export, named `driver`. */
+export interface DriverModule {
+  /** Interface name prefix when `name=` is not given (`dummy` gives `dummy0`). */
+  readonly defaultPrefix: string;
+  /** Whether `ifconfig <prefix>N create` can make interfaces of this driver. */
+  readonly cloneable: boolean;
+  /** Attaches interfaces; rejects (with an ErrnoError) when it cannot. */
+  attach(host: DriverHost, options: string): void | Promise<void>;
+}

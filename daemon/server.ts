@@ -1,0 +1,182 @@
+/**
+ * The resource manager: serves the control protocol on `<prefix>/dev/socket/`.
+ *
+ * Privilege comes from the file system: the `config` socket is mode 0600, so only
+ * the daemon's own user (and root) can open it, and requests that arrive on it
+ * may change configuration. The public sockets (`2`, and `24` on the IPv6 stack)
+ * are mode 0666 and refuse changes with EPERM.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new ControlServer(stack, socketPaths("/tmp/a"), log);
+ * await server.start();
+ * ```
+ * @module
+ */
+
+import { handleRequest } from "../core/control/dispatch.ts";
+import type { SocketPaths } from "../core/control/paths.ts";
+import {
+  asControlRequest,
+  decodeJson,
+  encodeFrame,
+  FRAME_KIND,
+  FrameDecoder,
+} from "../core/control/protocol.ts";
+import { ErrnoError } from "../core/errno.ts";
+import type { Stack } from "../core/stack.ts";
+import type { LogFn } from "./log.ts";
+
+/** Whether something answers at a Unix socket path. */
+export async function socketAnswers(path: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    return true;
+  } catch (e) {
+    // A socket we may not open is still a live one.
+    return e instanceof Deno.errors.PermissionDenied;
+  }
+}
+
+interface Endpoint {
+  path: string;
+  mode: number;
+  privileged: boolean;
+}
+
+/** The control socket server of one stack. */
+export class ControlServer {
+  #stack: Stack;
+  #paths: SocketPaths;
+  #log: LogFn;
+  #listeners: Deno.Listener[] = [];
+  #conns = new Set<Deno.Conn>();
+  #bound: string[] = [];
+
+  constructor(stack: Stack, paths: SocketPaths, log: LogFn) {
+    this.#stack = stack;
+    this.#paths = paths;
+    this.#log = log;
+  }
+
+  /**
+   * Refuses (EADDRINUSE) when a live daemon already answers at these paths;
+   * removes sockets left by a dead one.
+   */
+  async claim(): Promise<void> {
+    for (const path of [this.#paths.config, this.#paths.inet, this.#paths.inet6]) {
+      if (await socketAnswers(path)) throw new ErrnoError("EADDRINUSE", `a stack already answers at ${path}`);
+    }
+    for (const path of [this.#paths.config, this.#paths.inet, this.#paths.inet6]) {
+      try {
+        const st = Deno.lstatSync(path);
+        if (st.isSocket) {
+          Deno.removeSync(path);
+          this.#log(`removed stale socket ${path}`);
+        }
+      } catch { /* not there */ }
+    }
+  }
+
+  /** Creates the socket directory and starts serving. */
+  start(): void {
+    Deno.mkdirSync(this.#paths.dir, { recursive: true, mode: 0o755 });
+    const endpoints: Endpoint[] = [
+      { path: this.#paths.config, mode: 0o600, privileged: true },
+      { path: this.#paths.inet, mode: 0o666, privileged: false },
+    ];
+    if (this.#stack.inet6) endpoints.push({ path: this.#paths.inet6, mode: 0o666, privileged: false });
+    for (const ep of endpoints) this.#listen(ep);
+  }
+
+  /** Stops serving and removes the sockets. */
+  close(): void {
+    for (const l of this.#listeners) {
+      try {
+        l.close();
+      } catch { /* already closed */ }
+    }
+    for (const c of this.#conns) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    for (const path of this.#bound) {
+      try {
+        Deno.removeSync(path);
+      } catch { /* already gone */ }
+    }
+    this.#listeners = [];
+    this.#bound = [];
+  }
+
+  #listen(ep: Endpoint): void {
+    // Bind under a temporary name and rename once the mode is set, so no client
+    // ever finds the socket with the wrong permissions.
+    const tmp = `${ep.path}.${Deno.pid}.tmp`;
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not there */ }
+    const listener = Deno.listen({ transport: "unix", path: tmp });
+    Deno.chmodSync(tmp, ep.mode);
+    Deno.renameSync(tmp, ep.path);
+    this.#listeners.push(listener);
+    this.#bound.push(ep.path);
+    this.#acceptLoop(listener, ep.privileged);
+  }
+
+  async #acceptLoop(listener: Deno.Listener, privileged: boolean): Promise<void> {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // closed
+      }
+      this.#conns.add(conn);
+      this.#serve(conn, privileged).finally(() => {
+        this.#conns.delete(conn);
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      });
+    }
+  }
+
+  async #send(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  }
+
+  async #serve(conn: Deno.Conn, privileged: boolean): Promise<void> {
+    const dec = new FrameDecoder();
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) return;
+        dec.push(buf.subarray(0, n));
+        for (let f = dec.next(); f; f = dec.next()) {
+          const id = f.id;
+          if (f.kind !== FRAME_KIND.request) {
+            await this.#send(conn, encodeFrame(FRAME_KIND.reply, id, { ok: false, errno: "EPROTO" }));
+            continue;
+          }
+          const req = asControlRequest(decodeJson(f.payload));
+          const reply = req
+            ? await handleRequest(this.#stack, req, { privileged })
+            : { ok: false, errno: "EBADMSG", message: "malformed request" };
+          await this.#send(conn, encodeFrame(FRAME_KIND.reply, id, reply));
+        }
+        if (dec.error) {
+          // The stream is out of step: say why once, then hang up.
+          await this.#send(conn, encodeFrame(FRAME_KIND.reply, 0, { ok: false, errno: dec.error }));
+          return;
+        }
+      }
+    } catch {
+      // The client went away mid-reply; nothing to do.
+    }
+  }
+}
