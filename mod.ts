@@ -1,0 +1,36 @@
+/**
+ * io-pkt for Deno: a user-space TCP/IP network manager, command-line compatible
+ * with QNX Neutrino's io-pkt suite.
+ *
+ * This module is the door for programs:
+ * - {@linkcode Stack}: a whole stack embedded in-process (sans-I/O: frames and
+ *   time go in, frames and events come out).
+ * - {@linkcode connectStack}: the control client that `ifconfig`, `netstat` and
+ *   `sysctl` use, to configure and inspect a running daemon.
+ * - {@linkcode ErrnoError}: the one error type, carrying an errno name.
+ *
+ * Opening TCP and UDP sockets through a daemon arrives with the transport layer.
+ *
+ * @example Inspect a running daemon (started with `prefix=/tmp/a`)
+ * ```ts ignore
+ * import { connectStack } from "./mod.ts";
+ * const client = await connectStack("/tmp/a");
+ * for (const iface of await client.call({ op: "ifList" })) console.log(iface.name);
+ * client.close();
+ * ```
+ *
+ * @example Embed a stack
+ * ```ts
+ * import { Stack } from "./mod.ts";
+ * const stack = new Stack({ inet6: true });
+ * console.log(stack.ifInfo().map((i) => i.name)); // ["lo0"]
+ * ```
+ * @module
+ */
+
+export { Stack, type StackOptions, VERSION } from "./core/stack.ts";
+export { type Errno, ErrnoError, errnoNumber, strerror } from "./core/errno.ts";
+export type * from "./core/control/ops.ts";
+export type { DriverHost, DriverModule, InterfaceSpec } from "./core/link/driver.ts";
+export { connectStack, StackUnreachableError } from "./tools/client.ts";
+export type { ControlClient } from "./tools/tool_context.ts";
