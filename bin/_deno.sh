@@ -1,7 +1,10 @@
 # Sourced by the launchers: finds a suitable Deno, or installs the pinned one from npm into .tools/.
 # Sets DENO (the binary) and IOPKT_ROOT (the checkout).
 DENO_PINNED=2.9.6
-IOPKT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+if [ -z "${IOPKT_ROOT:-}" ]; then
+  IOPKT_ROOT=$(readlink -f "${BASH_SOURCE[0]}")
+  IOPKT_ROOT=${IOPKT_ROOT%/bin/*}
+fi
 export DENO_NO_UPDATE_CHECK=1
 
 deno_is_suitable() { # a Deno 2.x no older than the pinned minor
@@ -16,7 +19,14 @@ deno_is_suitable() { # a Deno 2.x no older than the pinned minor
 find_deno() {
   local local_deno="$IOPKT_ROOT/.tools/node_modules/.bin/deno"
   if [ -n "${DENO_BIN:-}" ] && deno_is_suitable "$DENO_BIN"; then DENO=$DENO_BIN; return 0; fi
-  if [ -x "$local_deno" ] && deno_is_suitable "$local_deno"; then DENO=$local_deno; return 0; fi
+  # The copy we installed is known by its package.json: no need to run it to ask its version.
+  # (read with builtins only: every fork here is paid on each tool run)
+  if [ -x "$local_deno" ] && [ -f "$IOPKT_ROOT/.tools/node_modules/deno/package.json" ]; then
+    local line
+    while IFS= read -r line; do
+      if [[ $line == *"\"version\": \"$DENO_PINNED\""* ]]; then DENO=$local_deno; return 0; fi
+    done <"$IOPKT_ROOT/.tools/node_modules/deno/package.json"
+  fi
   if command -v deno >/dev/null 2>&1 && deno_is_suitable "$(command -v deno)"; then
     DENO=$(command -v deno); return 0
   fi

@@ -151,6 +151,9 @@ class ParamState {
   /** IPv6 prefix length. */
   prefixlen?: number;
   readonly ia6flags = new Set<Inet6AddrFlag>();
+  /** IPv6 lifetimes in seconds (`pltime`, `vltime`); absent is infinite. */
+  pltime?: number;
+  vltime?: number;
 
   constructor(readonly family: IfconfigFamily, readonly ifp: IfInfo) {}
 
@@ -258,6 +261,8 @@ class ParamState {
       const spec: AddrSpec = { family: "inet6", addr, prefixlen: this.prefixlen };
       if (this.dst !== undefined) spec.dst = this.dst;
       if (this.ia6flags.size > 0) spec.flags = [...this.ia6flags];
+      if (this.pltime !== undefined) spec.pltime = this.pltime;
+      if (this.vltime !== undefined) spec.vltime = this.vltime;
       return spec;
     }
     const spec: AddrSpec = { family: "inet", addr };
@@ -323,8 +328,13 @@ function lifetimeCommand(): Command {
     run(st, [val], word) {
       if (!/^\s*[+-]?(0x[0-9a-f]|\d)/i.test(val)) fail(`invalid ${word}`);
       if (st.family !== "inet6") fail(`${word} not allowed for the AF`);
-      // AddrSpec carries no lifetimes yet: refuse rather than add an address that never expires.
-      fail(`${word}: not supported`);
+      // strtol(val, &ep, 0) as NetBSD reads it: the leading number counts.
+      const m = /^\s*([+-]?)(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)/i.exec(val)!;
+      const n = Number(m[2].startsWith("0") && !/^0x/i.test(m[2]) ? parseInt(m[2], 8) : m[2]);
+      const seconds = m[1] === "-" ? -n : n;
+      if (seconds < 0 || seconds > 0xffffffff) fail(`invalid ${word}`);
+      if (word === "pltime") st.pltime = seconds;
+      else st.vltime = seconds;
     },
   };
 }

@@ -70,6 +70,8 @@ function addrSpec(v: unknown): AddrSpec {
       prefixlen: optInt(s.prefixlen, "prefixlen"),
       dst: optStr(s.dst, "destination"),
       flags,
+      pltime: optInt(s.pltime, "pltime"),
+      vltime: optInt(s.vltime, "vltime"),
     };
   }
   throw new ErrnoError("EAFNOSUPPORT", "address family");

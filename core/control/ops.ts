@@ -90,7 +90,11 @@ export interface IfInfo {
   /** Only when the driver reports capabilities. */
   capabilities?: IfCapabilities;
   enabled?: IfCapabilities;
-  /** Only when the driver answers the media ioctl: e.g. `Ethernet autoselect`, `(1000baseT full-duplex)`. */
+  /**
+   * Only when the driver answers the media ioctl: `current` names the type and the
+   * setting (`Ethernet autoselect`), `active` what is in effect, without parentheses
+   * (`1000baseT full-duplex`).
+   */
   media?: { current: string; active?: string };
   /** Only when the driver reports link state. */
   linkState?: "active" | "no carrier";
@@ -161,7 +165,16 @@ export interface StackInfo {
 /** What an address request specifies. */
 export type AddrSpec =
   | { family: "inet"; addr: string; netmask?: string; broadcast?: string; dst?: string }
-  | { family: "inet6"; addr: string; prefixlen?: number; dst?: string; flags?: Inet6AddrFlag[] };
+  | {
+    family: "inet6";
+    addr: string;
+    prefixlen?: number;
+    dst?: string;
+    flags?: Inet6AddrFlag[];
+    /** Lifetimes in seconds; absent is infinite. */
+    pltime?: number;
+    vltime?: number;
+  };
 
 /** Every control request, discriminated on `op`. */
 export type ControlRequest =

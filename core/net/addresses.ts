@@ -164,6 +164,12 @@ export function addInet6(iface: NetInterface, spec: Inet6Spec, routes: RouteTabl
   entry.prefixlen = prefixlen;
   entry.flags = [...(spec.flags ?? [])];
   if (spec.dst !== undefined) entry.dst = ip6OrThrow(spec.dst, iface);
+  for (const key of ["pltime", "vltime"] as const) {
+    const v = spec[key];
+    if (v !== undefined && (v < 0 || v > 0xffffffff)) throw new ErrnoError("EINVAL", key);
+    // 0xffffffff is ND6_INFINITE_LIFETIME.
+    entry[key] = v === undefined || v === 0xffffffff ? undefined : v;
+  }
   if (!existing) iface.inet6.push(entry);
   addInet6Routes(iface, entry, routes, lo0);
 }

@@ -422,6 +422,18 @@ Deno.test("ifconfig inet6 adds with prefixlen 64 and never deletes first", async
   ]);
 });
 
+Deno.test("ifconfig inet6 pltime and vltime travel with the address", async () => {
+  const stack = new FakeStack();
+  const run = await ifconfig(stack, "en0", "inet6", "2001:db8::7", "pltime", "100", "vltime", "0x12c");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.requests[2], {
+    op: "addrAdd",
+    name: "en0",
+    spec: { family: "inet6", addr: "2001:db8::7", prefixlen: 64, pltime: 100, vltime: 300 },
+  });
+  assertFails(await ifconfig(stack, "en0", "inet6", "pltime", "-5"), "ifconfig: invalid pltime\n");
+});
+
 Deno.test("ifconfig -L prints IPv6 lifetimes only when one is finite", async () => {
   const ifp = lo0();
   ifp.addrs.push({
@@ -633,7 +645,6 @@ Deno.test("ifconfig refuses parameters it cannot carry out", async () => {
     [["en0", "vlan", "10", "vlanif", "en1"], "ifconfig: vlan: not supported\n"],
     [["en0", "-tso4"], "ifconfig: -tso4: not supported\n"],
     [["en0", "ssid", "home"], "ifconfig: ssid: not supported\n"],
-    [["en0", "inet6", "2001:db8::1", "pltime", "100"], "ifconfig: pltime: not supported\n"],
   ];
   for (const [args, message] of cases) {
     const run = await ifconfig(new FakeStack(), ...args);
