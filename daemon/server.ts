@@ -6,6 +6,12 @@
  * may change configuration. The public sockets (`2`, and `24` on the IPv6 stack)
  * are mode 0666 and refuse changes with EPERM.
  *
+ * Two `-p tcpip` options shape it as they shape io-pkt's resource manager:
+ * `recv_ctxt` is the size of each connection's receive buffer (bytes taken in
+ * one read), and `threads_max` bounds the requests in progress at once; past
+ * it, requests wait for a slot (logged once), as io-pkt blocks when its
+ * functional connections run out.
+ *
  * @example
  * ```ts ignore
  * const server = new ControlServer(stack, socketPaths("/tmp/a"), log);
@@ -24,6 +30,7 @@ import {
   FrameDecoder,
 } from "../core/control/protocol.ts";
 import { ErrnoError } from "../core/errno.ts";
+import type { ControlReply, ControlRequest } from "../core/control/ops.ts";
 import type { Stack } from "../core/stack.ts";
 import type { LogFn } from "./log.ts";
 
@@ -53,6 +60,9 @@ export class ControlServer {
   #listeners: Deno.Listener[] = [];
   #conns = new Set<Deno.Conn>();
   #bound: string[] = [];
+  #inFlight = 0;
+  #waiting: (() => void)[] = [];
+  #saidExhausted = false;
 
   constructor(stack: Stack, paths: SocketPaths, log: LogFn) {
     this.#stack = stack;
@@ -144,6 +154,34 @@ export class ControlServer {
     }
   }
 
+  /** Waits for one of the `threads_max` request slots. */
+  async #acquire(): Promise<void> {
+    if (this.#inFlight < this.#stack.config.threadsMax) {
+      this.#inFlight++;
+      return;
+    }
+    if (!this.#saidExhausted) {
+      this.#saidExhausted = true;
+      this.#log(`threads_max (${this.#stack.config.threadsMax}) reached: requests wait for a slot`);
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next(); // the slot passes straight to the next waiter
+    else this.#inFlight--;
+  }
+
+  async #answer(req: ControlRequest, privileged: boolean): Promise<ControlReply> {
+    await this.#acquire();
+    try {
+      return await handleRequest(this.#stack, req, { privileged });
+    } finally {
+      this.#release();
+    }
+  }
+
   async #send(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
     let off = 0;
     while (off < bytes.length) off += await conn.write(bytes.subarray(off));
@@ -151,7 +189,7 @@ export class ControlServer {
 
   async #serve(conn: Deno.Conn, privileged: boolean): Promise<void> {
     const dec = new FrameDecoder();
-    const buf = new Uint8Array(64 * 1024);
+    const buf = new Uint8Array(this.#stack.config.recvCtxt);
     try {
       while (true) {
         const n = await conn.read(buf);
@@ -165,7 +203,7 @@ export class ControlServer {
           }
           const req = asControlRequest(decodeJson(f.payload));
           const reply = req
-            ? await handleRequest(this.#stack, req, { privileged })
+            ? await this.#answer(req, privileged)
             : { ok: false, errno: "EBADMSG", message: "malformed request" };
           await this.#send(conn, encodeFrame(FRAME_KIND.reply, id, reply));
         }

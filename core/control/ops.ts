@@ -131,6 +131,8 @@ export interface SysctlNodeInfo {
   value?: number | string;
   readonly: boolean;
   desc: string;
+  /** For a second name of the same variable, the name it stands for; printed only when named. */
+  alias?: string;
 }
 
 /** One socket as `netstat` lists it. */

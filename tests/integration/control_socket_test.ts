@@ -88,9 +88,9 @@ Deno.test("garbage, bad JSON, unknown ops, wrong versions and oversized frames g
   });
 });
 
-Deno.test("200 clients at once are all answered", async () => {
+Deno.test("200 clients at once are all answered, even with threads_max at its floor", async () => {
   await withDaemons(async (start) => {
-    const a = await start("io-pkt-v6-hc");
+    const a = await start("io-pkt-v6-hc", { tcpip: "threads_max=4,recv_ctxt=4096" });
     const clients = await Promise.all(Array.from({ length: 200 }, () => connectStack(a.prefix)));
     try {
       const results = await Promise.all(clients.map((c) => c.call({ op: "ifList" })));
