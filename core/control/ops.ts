@@ -139,6 +139,7 @@ export interface SysctlNodeInfo {
 export interface SocketInfo {
   proto: "tcp" | "udp" | "tcp6" | "udp6";
   recvQ: number;
+  /** Addresses are text; the wildcard is `0.0.0.0` or `::` (netstat prints `*`). */
   sendQ: number;
   localAddr: string;
   localPort: number;

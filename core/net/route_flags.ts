@@ -29,12 +29,13 @@ export const RTF = {
   PROTO1: 0x8000,
 } as const;
 
-/** NetBSD netstat's letter table, in its printing order. */
+/** NetBSD 4 netstat's letter table (show.c), in its printing order. */
 const LETTERS: readonly (readonly [number, string])[] = [
   [RTF.UP, "U"],
   [RTF.GATEWAY, "G"],
   [RTF.HOST, "H"],
   [RTF.REJECT, "R"],
+  [RTF.BLACKHOLE, "B"],
   [RTF.DYNAMIC, "D"],
   [RTF.MODIFIED, "M"],
   [RTF.DONE, "d"],
@@ -45,7 +46,6 @@ const LETTERS: readonly (readonly [number, string])[] = [
   [RTF.STATIC, "S"],
   [RTF.PROTO1, "1"],
   [RTF.PROTO2, "2"],
-  [RTF.BLACKHOLE, "B"],
   [RTF.CLONED, "c"],
 ];
 
