@@ -154,11 +154,25 @@ export class Stack {
 
   /** Attaches a driver's interface, naming it per the generic options. */
   attachInterface(driver: string, spec: InterfaceSpec, naming: AttachNaming): AttachedInterface {
-    const named = allocateIfName(naming.prefix, naming.unit, (n) => this.#ifaces.some((i) => i.name === n));
+    const named = allocateIfName(
+      naming.prefix,
+      naming.unit,
+      (n) => this.#ifaces.some((i) => i.name === n),
+    );
     if (!named.ok) throw new ErrnoError(named.errno, `attach ${naming.prefix}`);
-    const iface = new NetInterface({ name: named.name, index: this.#freeIndex(), driver, flags: 0, spec });
+    const iface = new NetInterface({
+      name: named.name,
+      index: this.#freeIndex(),
+      driver,
+      flags: 0,
+      spec,
+    });
     this.#ifaces.push(iface);
-    this.#log(`${iface.name}: attached (driver ${driver}${spec.lladdr ? `, address ${formatLladdr(spec.lladdr)}` : ""})`);
+    this.#log(
+      `${iface.name}: attached (driver ${driver}${
+        spec.lladdr ? `, address ${formatLladdr(spec.lladdr)}` : ""
+      })`,
+    );
     return {
       name: iface.name,
       index: iface.index,
@@ -194,7 +208,9 @@ export class Stack {
   setMtu(name: string, mtu: number): IfInfo {
     const iface = this.interface(name);
     const max = iface.spec.maxMtu ?? iface.spec.mtu;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > max) throw new ErrnoError("EINVAL", "SIOCSIFMTU");
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > max) {
+      throw new ErrnoError("EINVAL", "SIOCSIFMTU");
+    }
     iface.mtu = mtu;
     return iface.info();
   }
@@ -256,7 +272,9 @@ export class Stack {
     }
     if (!this.inet6) return out;
     for (const r of this.routes6.list()) {
-      const zone = r.zone !== undefined ? this.#ifaces.find((i) => i.index === r.zone)?.name : undefined;
+      const zone = r.zone !== undefined
+        ? this.#ifaces.find((i) => i.index === r.zone)?.name
+        : undefined;
       const gw = this.#gatewayText(r.gateway);
       out.push({
         family: "inet6",
@@ -275,7 +293,9 @@ export class Stack {
 
   /** Loads a module into the running stack (`mount -T <type>`). */
   async mount(type: string, module: string, options: string): Promise<string[]> {
-    if (type !== this.mountType && type !== "tcpip") throw new ErrnoError("ENOENT", `mount type ${type}`);
+    if (type !== this.mountType && type !== "tcpip") {
+      throw new ErrnoError("ENOENT", `mount type ${type}`);
+    }
     if (!this.moduleLoader) throw new ErrnoError("ENOSYS", "mount");
     return await this.moduleLoader(module, options);
   }
@@ -319,22 +339,20 @@ export class Stack {
   }
 
   #createLoopback(unit: number): void {
-    const name = `lo${unit}`;
-    let attached: AttachedInterface | undefined;
     const spec = loopbackSpec((frame) => {
-      const iface = this.interface(name);
+      const iface = this.interface(attached.name);
       iface.stats.opackets++;
       iface.stats.obytes += frame.length;
-      attached?.receive(frame);
+      attached.receive(frame);
     });
-    attached = this.attachInterface("lo", spec, { prefix: "lo", unit });
+    const attached = this.attachInterface("lo", spec, { prefix: "lo", unit });
     const iface = this.interface(attached.name);
     iface.flags |= IFF.RUNNING;
     if (unit !== 0) return;
-    this.addAddress(name, { family: "inet", addr: "127.0.0.1" });
+    this.addAddress(attached.name, { family: "inet", addr: "127.0.0.1" });
     if (this.inet6) {
-      this.addAddress(name, { family: "inet6", addr: "::1", prefixlen: 128 });
-      this.addAddress(name, { family: "inet6", addr: "fe80::1", prefixlen: 64 });
+      this.addAddress(attached.name, { family: "inet6", addr: "::1", prefixlen: 128 });
+      this.addAddress(attached.name, { family: "inet6", addr: "fe80::1", prefixlen: 64 });
     }
   }
 }

@@ -95,7 +95,9 @@ export async function detachAndWait(opts: DetachOptions): Promise<number> {
     ? `exited with code ${status.code}`
     : `did not answer within ${READY_TIMEOUT_MS / 1000} s`;
   const tail = logTail(opts.logFile);
-  console.error(`${opts.command}: the stack ${why} (log: ${opts.logFile})${tail ? `\n${tail}` : ""}`);
+  console.error(
+    `${opts.command}: the stack ${why} (log: ${opts.logFile})${tail ? `\n${tail}` : ""}`,
+  );
   if (!status) {
     try {
       child.kill("SIGTERM");

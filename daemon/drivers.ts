@@ -72,7 +72,9 @@ export class DriverManager {
         if (m) names.push(m[1]);
       }
     } catch (e) {
-      this.#log(`drivers: cannot list ${DRIVER_DIR.pathname}: ${e instanceof Error ? e.message : e}`);
+      this.#log(
+        `drivers: cannot list ${DRIVER_DIR.pathname}: ${e instanceof Error ? e.message : e}`,
+      );
     }
     for (const name of names.sort()) {
       const mod = await this.#import(name).catch(() => null);
@@ -158,7 +160,9 @@ export class DriverManager {
   async #import(module: string): Promise<DriverModule> {
     const { url } = resolveDriver(module);
     const ns = await import(url.href);
-    if (!isDriverModule(ns.driver)) throw new Error("not an io-pkt driver module (no `driver` export)");
+    if (!isDriverModule(ns.driver)) {
+      throw new Error("not an io-pkt driver module (no `driver` export)");
+    }
     return ns.driver;
   }
 }

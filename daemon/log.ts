@@ -17,7 +17,11 @@
 export type LogFn = (line: string) => void;
 
 /** The log file path for a prefix and instance. */
-export function logFilePath(prefix: string, instance: number, env = Deno.env.get("IOPKT_LOG")): string {
+export function logFilePath(
+  prefix: string,
+  instance: number,
+  env = Deno.env.get("IOPKT_LOG"),
+): string {
   if (env) return env;
   const name = instance === 0 ? "io-pkt.log" : `io-pkt${instance}.log`;
   return `${prefix.replace(/\/+$/, "")}/var/log/${name}`;

@@ -21,9 +21,9 @@ import { ErrnoError } from "../core/errno.ts";
 import { Stack } from "../core/stack.ts";
 import { isBuiltinProtocol, parseDaemonArgs, protocolModuleName } from "./args.ts";
 import type { DaemonArgs } from "./args.ts";
-import { DETACHED_ENV, detachAndWait } from "./detach.ts";
+import { detachAndWait, DETACHED_ENV } from "./detach.ts";
 import { DriverManager } from "./drivers.ts";
-import { type LogFn, logFilePath, openLog } from "./log.ts";
+import { logFilePath, type LogFn, openLog } from "./log.ts";
 import { ControlServer } from "./server.ts";
 
 /** The two daemons. */
@@ -35,7 +35,10 @@ function fail(command: string, message: string): never {
 }
 
 /** Applies every `-p tcpip` option list in order; other `-p` modules are loaded later. */
-function stackConfig(command: DaemonCommand, args: DaemonArgs): { config: StackConfig; log: string[] } {
+function stackConfig(
+  command: DaemonCommand,
+  args: DaemonArgs,
+): { config: StackConfig; log: string[] } {
   const inet6 = command === "io-pkt-v6-hc";
   const r = parseTcpipOptions(args.tcpipOptions, undefined, { inet6 });
   if (r.errors.length > 0) fail(command, r.errors.join(`\n${command}: `));
@@ -54,7 +57,11 @@ async function loadModules(args: DaemonArgs, drivers: DriverManager, log: LogFn)
   for (const m of args.modules) {
     if (m.kind === "protocol") {
       if (!isBuiltinProtocol(m.name)) {
-        log(`Unable to load ${protocolModuleName(m.name)}: protocol module not available in this stack`);
+        log(
+          `Unable to load ${
+            protocolModuleName(m.name)
+          }: protocol module not available in this stack`,
+        );
       }
       continue;
     }
@@ -120,7 +127,15 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   const logFile = logFilePath(config.prefix, args.instance);
   const detachedCopy = Deno.env.get(DETACHED_ENV) === "1";
   if (!args.foreground && !detachedCopy) {
-    Deno.exit(await detachAndWait({ command, argv, prefix: config.prefix, logFile, verbose: args.verbose > 0 }));
+    Deno.exit(
+      await detachAndWait({
+        command,
+        argv,
+        prefix: config.prefix,
+        logFile,
+        verbose: args.verbose > 0,
+      }),
+    );
   }
 
   let log: LogFn;

@@ -76,7 +76,9 @@ export class ControlServer {
    */
   async claim(): Promise<void> {
     for (const path of [this.#paths.config, this.#paths.inet, this.#paths.inet6]) {
-      if (await socketAnswers(path)) throw new ErrnoError("EADDRINUSE", `a stack already answers at ${path}`);
+      if (await socketAnswers(path)) {
+        throw new ErrnoError("EADDRINUSE", `a stack already answers at ${path}`);
+      }
     }
     for (const path of [this.#paths.config, this.#paths.inet, this.#paths.inet6]) {
       try {
@@ -96,7 +98,9 @@ export class ControlServer {
       { path: this.#paths.config, mode: 0o600, privileged: true },
       { path: this.#paths.inet, mode: 0o666, privileged: false },
     ];
-    if (this.#stack.inet6) endpoints.push({ path: this.#paths.inet6, mode: 0o666, privileged: false });
+    if (this.#stack.inet6) {
+      endpoints.push({ path: this.#paths.inet6, mode: 0o666, privileged: false });
+    }
     for (const ep of endpoints) this.#listen(ep);
   }
 
@@ -198,7 +202,10 @@ export class ControlServer {
         for (let f = dec.next(); f; f = dec.next()) {
           const id = f.id;
           if (f.kind !== FRAME_KIND.request) {
-            await this.#send(conn, encodeFrame(FRAME_KIND.reply, id, { ok: false, errno: "EPROTO" }));
+            await this.#send(
+              conn,
+              encodeFrame(FRAME_KIND.reply, id, { ok: false, errno: "EPROTO" }),
+            );
             continue;
           }
           const req = asControlRequest(decodeJson(f.payload));

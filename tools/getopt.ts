@@ -77,7 +77,10 @@ export function getopt(args: string[], spec: string, options: GetoptOptions = {}
 }
 
 /** The BSD message for a getopt failure: `tool: unknown option -- x`. */
-export function getoptMessage(tool: string, r: { kind: "unknown" | "missing"; opt: string }): string {
+export function getoptMessage(
+  tool: string,
+  r: { kind: "unknown" | "missing"; opt: string },
+): string {
   return r.kind === "unknown"
     ? `${tool}: unknown option -- ${r.opt}\n`
     : `${tool}: option requires an argument -- ${r.opt}\n`;

@@ -152,7 +152,9 @@ export async function handleRequest(
     return { ok: true, result: await perform(stack, req) };
   } catch (e) {
     if (e instanceof ErrnoError) return { ok: false, errno: e.code, message: e.message };
-    stack.log(`control: ${req.op} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    stack.log(
+      `control: ${req.op} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`,
+    );
     return { ok: false, errno: "EIO", message: "internal error" };
   }
 }

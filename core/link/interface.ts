@@ -16,11 +16,11 @@
  */
 
 import type {
+  IfInfo,
+  IfStats,
   Inet6AddrFlag,
   Inet6AddrInfo,
   InetAddrInfo,
-  IfInfo,
-  IfStats,
 } from "../control/ops.ts";
 import type { InterfaceSpec } from "./driver.ts";
 import { IFF } from "./if_flags.ts";
@@ -116,7 +116,10 @@ export class NetInterface {
       metric: this.metric,
       driver: this.driver,
       stats: { ...this.stats },
-      addrs: [...this.inet.map((a) => this.#inetInfo(a)), ...this.inet6.map((a) => this.#inet6Info(a))],
+      addrs: [
+        ...this.inet.map((a) => this.#inetInfo(a)),
+        ...this.inet6.map((a) => this.#inet6Info(a)),
+      ],
     };
     if (spec.lladdr) info.lladdr = formatLladdr(spec.lladdr);
     if (spec.capabilities) {
@@ -129,7 +132,11 @@ export class NetInterface {
   }
 
   #inetInfo(a: Inet4Addr): InetAddrInfo {
-    const out: InetAddrInfo = { family: "inet", addr: formatIp4(a.addr), netmask: formatIp4(a.mask) };
+    const out: InetAddrInfo = {
+      family: "inet",
+      addr: formatIp4(a.addr),
+      netmask: formatIp4(a.mask),
+    };
     if (a.broadcast !== undefined) out.broadcast = formatIp4(a.broadcast);
     if (a.dst !== undefined) out.dst = formatIp4(a.dst);
     return out;

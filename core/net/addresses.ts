@@ -105,7 +105,11 @@ export function addInet(iface: NetInterface, spec: Inet4Spec, routes: RouteTable
 }
 
 /** Deletes an IPv4 address, or the primary one when `text` is undefined (SIOCDIFADDR). */
-export function deleteInet(iface: NetInterface, text: string | undefined, routes: RouteTable4): void {
+export function deleteInet(
+  iface: NetInterface,
+  text: string | undefined,
+  routes: RouteTable4,
+): void {
   const i = text === undefined ? 0 : iface.inet.findIndex((a) => a.addr === parseIp4(text));
   if (i < 0 || i >= iface.inet.length) throw new ErrnoError("EADDRNOTAVAIL", "SIOCDIFADDR");
   const [gone] = iface.inet.splice(i, 1);
@@ -118,7 +122,14 @@ function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, 
   const mtu = iface.isLoopback ? iface.mtu : 0;
   if (iface.isLoopback && a.prefixlen === 128) {
     const gateway = { kind: "inet6", addr: a.addr } as const;
-    routes.add({ dst: a.addr, prefixlen: 128, gateway, flags: RTF.UP | RTF.HOST, ifName: iface.name, mtu });
+    routes.add({
+      dst: a.addr,
+      prefixlen: 128,
+      gateway,
+      flags: RTF.UP | RTF.HOST,
+      ifName: iface.name,
+      mtu,
+    });
     return;
   }
   if (a.prefixlen < 128) {
@@ -126,7 +137,15 @@ function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, 
       ? { kind: "inet6", addr: a.addr } as const
       : { kind: "link", ifIndex: iface.index } as const;
     const flags = RTF.UP | (iface.isLoopback ? 0 : RTF.CLONING);
-    routes.add({ dst: a.addr, prefixlen: a.prefixlen, zone, gateway, flags, ifName: iface.name, mtu });
+    routes.add({
+      dst: a.addr,
+      prefixlen: a.prefixlen,
+      zone,
+      gateway,
+      flags,
+      ifName: iface.name,
+      mtu,
+    });
   }
   const gateway = iface.spec.lladdr
     ? { kind: "lladdr", mac: iface.spec.lladdr } as const
@@ -152,7 +171,12 @@ function deleteInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable
 }
 
 /** Adds or updates an IPv6 address (SIOCAIFADDR_IN6). */
-export function addInet6(iface: NetInterface, spec: Inet6Spec, routes: RouteTable6, lo0: string): void {
+export function addInet6(
+  iface: NetInterface,
+  spec: Inet6Spec,
+  routes: RouteTable6,
+  lo0: string,
+): void {
   const addr = ip6OrThrow(spec.addr, iface);
   const prefixlen = spec.prefixlen ?? 64;
   if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 128) {
@@ -175,7 +199,11 @@ export function addInet6(iface: NetInterface, spec: Inet6Spec, routes: RouteTabl
 }
 
 /** Deletes an IPv6 address, or the first one when `text` is undefined. */
-export function deleteInet6(iface: NetInterface, text: string | undefined, routes: RouteTable6): void {
+export function deleteInet6(
+  iface: NetInterface,
+  text: string | undefined,
+  routes: RouteTable6,
+): void {
   let i = 0;
   if (text !== undefined) {
     const addr = ip6OrThrow(text, iface);

@@ -83,7 +83,9 @@ export function parseIp6(text: string): Uint8Array | null {
     // An embedded IPv4 tail stands for the last two groups.
     const v4 = parseIp4Strict(body.slice(lastColon + 1));
     if (v4 === null) return null;
-    body = `${body.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+    body = `${body.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${
+      (v4 & 0xffff).toString(16)
+    }`;
   }
   const halves = body.split("::");
   if (halves.length > 2) return null;

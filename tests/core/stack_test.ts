@@ -169,9 +169,20 @@ Deno.test("frames received on a down interface are counted as dropped", () => {
 Deno.test("IPv6 lifetimes are kept; 0xffffffff means infinite", () => {
   const stack = new Stack({ inet6: true });
   stack.attachInterface("d", dummySpec(), { prefix: "en" });
-  stack.addAddress("en0", { family: "inet6", addr: "2001:db8::1", pltime: 100, vltime: 0xffffffff });
+  stack.addAddress("en0", {
+    family: "inet6",
+    addr: "2001:db8::1",
+    pltime: 100,
+    vltime: 0xffffffff,
+  });
   const a = stack.ifInfo("en0")[0].addrs[0];
-  assert.deepEqual(a, { family: "inet6", addr: "2001:db8::1", prefixlen: 64, flags: [], pltime: 100 });
+  assert.deepEqual(a, {
+    family: "inet6",
+    addr: "2001:db8::1",
+    prefixlen: 64,
+    flags: [],
+    pltime: 100,
+  });
   assert.throws(
     () => stack.addAddress("en0", { family: "inet6", addr: "2001:db8::2", vltime: -1 }),
     ErrnoError,

@@ -80,7 +80,11 @@ Deno.test("garbage, bad JSON, unknown ops, wrong versions and oversized frames g
     await rawExchange(path, encodeFrame(FRAME_KIND.request, 1, { op: "info" }).subarray(0, 9), 0);
     // A request with fields of the wrong types.
     assert.deepEqual(
-      await rawExchange(path, encodeFrame(FRAME_KIND.request, 3, { op: "ifSet", name: ["lo0"] }), 1),
+      await rawExchange(
+        path,
+        encodeFrame(FRAME_KIND.request, 3, { op: "ifSet", name: ["lo0"] }),
+        1,
+      ),
       [{ ok: false, errno: "EINVAL", message: "name: Invalid argument" }],
     );
     assert.ok(a.alive());
@@ -114,7 +118,11 @@ Deno.test("the public socket reads but refuses configuration with EPERM", async 
     assert.deepEqual(await rawExchange(paths.inet, encodeFrame(FRAME_KIND.request, 1, req), 1), [
       { ok: false, errno: "EPERM", message: "sysctlSet: Operation not permitted" },
     ]);
-    const read = await rawExchange(paths.inet, encodeFrame(FRAME_KIND.request, 2, { op: "info" }), 1);
+    const read = await rawExchange(
+      paths.inet,
+      encodeFrame(FRAME_KIND.request, 2, { op: "info" }),
+      1,
+    );
     assert.equal((read[0] as { ok: boolean }).ok, true);
     assert.equal((await a.tool("sysctl", "-n", "net.inet.ip.ttl")).stdout, "64\n");
   });

@@ -3,7 +3,7 @@
  * processes, whole outputs compared.
  */
 import assert from "node:assert/strict";
-import { run, socketsPresent, startDaemon, tempPrefix, waitFor, withDaemons } from "../kit/processes.ts";
+import { run, socketsPresent, tempPrefix, waitFor, withDaemons } from "../kit/processes.ts";
 
 const LO0_V6 = `lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33192
 \tinet 127.0.0.1 netmask 0xff000000
@@ -53,7 +53,10 @@ Deno.test("sysctl on a live daemon: the do_loopback_cksum trio and a write", asy
 Deno.test("the forward option sets net.inet.ip.forwarding at start", async () => {
   await withDaemons(async (start) => {
     const b = await start("io-pkt-v4-hc", { tcpip: "forward" });
-    assert.equal((await b.tool("sysctl", "net.inet.ip.forwarding")).stdout, "net.inet.ip.forwarding = 1\n");
+    assert.equal(
+      (await b.tool("sysctl", "net.inet.ip.forwarding")).stdout,
+      "net.inet.ip.forwarding = 1\n",
+    );
   });
 });
 
@@ -80,7 +83,10 @@ fe80::1%lo0                        link#1                         UHL         0 
     const inet = await a.tool("netstat", "-in");
     assert.equal(inet.code, 0, inet.stderr);
     const rows = inet.stdout.split("\n");
-    assert.match(rows[0], /^Name\s+Mtu\s+Network\s+Address\s+Ipkts\s+Ierrs\s+Opkts\s+Oerrs\s+Colls$/);
+    assert.match(
+      rows[0],
+      /^Name\s+Mtu\s+Network\s+Address\s+Ipkts\s+Ierrs\s+Opkts\s+Oerrs\s+Colls$/,
+    );
     assert.match(rows[1], /^lo0\s+33192\s+<Link>/);
     assert.ok(rows.some((r) => /^lo0\s+33192\s+127\/8\s+127\.0\.0\.1\s/.test(r)), inet.stdout);
   });
@@ -97,14 +103,28 @@ Deno.test("if_up -p finds lo0 and prints nothing", async () => {
 
 Deno.test("dummy0 create and destroy; -d dummy attaches at start", async () => {
   await withDaemons(async (start) => {
-    const a = await start("io-pkt-v6-hc", { args: ["-d", "dummy", "name=en,mac=02:00:00:00:00:07"] });
+    const a = await start("io-pkt-v6-hc", {
+      args: ["-d", "dummy", "name=en,mac=02:00:00:00:00:07"],
+    });
     assert.equal((await a.tool("ifconfig", "-l")).stdout, "lo0 en0\n");
     assert.equal((await a.tool("ifconfig", "-C")).stdout, "lo dummy\n");
-    assert.deepEqual(await a.tool("ifconfig", "dummy0", "create"), { code: 0, stdout: "", stderr: "" });
+    assert.deepEqual(await a.tool("ifconfig", "dummy0", "create"), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
     assert.equal((await a.tool("ifconfig", "-l")).stdout, "lo0 en0 dummy0\n");
-    assert.deepEqual(await a.tool("ifconfig", "dummy0", "destroy"), { code: 0, stdout: "", stderr: "" });
+    assert.deepEqual(await a.tool("ifconfig", "dummy0", "destroy"), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
     assert.equal((await a.tool("ifconfig", "-l")).stdout, "lo0 en0\n");
-    assert.deepEqual(await a.tool("ifconfig", "en0", "192.0.2.1/24"), { code: 0, stdout: "", stderr: "" });
+    assert.deepEqual(await a.tool("ifconfig", "en0", "192.0.2.1/24"), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
     assert.equal(
       (await a.tool("ifconfig", "en0")).stdout,
       `en0: flags=88c3<UP,BROADCAST,RUNNING,NOARP,SIMPLEX,MULTICAST> mtu 1500

@@ -40,7 +40,11 @@ export async function run(
   }, timeoutMs);
   try {
     const out = await child.output();
-    return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
   } finally {
     clearTimeout(timer);
   }

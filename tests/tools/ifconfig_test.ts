@@ -424,7 +424,16 @@ Deno.test("ifconfig inet6 adds with prefixlen 64 and never deletes first", async
 
 Deno.test("ifconfig inet6 pltime and vltime travel with the address", async () => {
   const stack = new FakeStack();
-  const run = await ifconfig(stack, "en0", "inet6", "2001:db8::7", "pltime", "100", "vltime", "0x12c");
+  const run = await ifconfig(
+    stack,
+    "en0",
+    "inet6",
+    "2001:db8::7",
+    "pltime",
+    "100",
+    "vltime",
+    "0x12c",
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(run.requests[2], {
     op: "addrAdd",
