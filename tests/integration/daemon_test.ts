@@ -218,3 +218,68 @@ Deno.test("SIGTERM shuts down in order and removes the sockets and the pid file"
     assert.match(log, /stopped/);
   });
 });
+
+Deno.test("-d /path/to/driver.ts loads a driver file from outside drivers/", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "iopkt-driver-" });
+  const file = `${dir}/my-driver.ts`;
+  // A driver needs nothing from this checkout: the contract is structural.
+  Deno.writeTextFileSync(
+    file,
+    `export const driver = {
+  defaultPrefix: "mine",
+  cloneable: false,
+  attach(host, options) {
+    host.log("my-driver options: " + options);
+    host.attachInterface({ mtu: 1280, transmit() {} });
+    host.attachInterface({ mtu: 1280, transmit() {} });
+  },
+};
+`,
+  );
+  try {
+    await withDaemons(async (start) => {
+      const a = await start("io-pkt-v6-hc", { args: ["-d", file, "unit=3,speed=fast"] });
+      assert.equal((await a.tool("ifconfig", "-l")).stdout, "lo0 mine3 mine0\n");
+      const log = Deno.readTextFileSync(`${a.prefix}/var/log/io-pkt.log`);
+      assert.match(log, /my-driver options: speed=fast\n/);
+      assert.equal((await a.tool("ifconfig", "mine3", "destroy")).code, 0);
+      assert.equal((await a.tool("ifconfig", "mine0", "destroy")).code, 0);
+      await waitFor(
+        "the unload to be logged",
+        () =>
+          /no interfaces left, unloaded/.test(
+            Deno.readTextFileSync(`${a.prefix}/var/log/io-pkt.log`),
+          ),
+      );
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGINT shuts down in order too; -f keeps the daemon in the foreground", async () => {
+  const prefix = tempPrefix();
+  const child = new Deno.Command(`${new URL("../../bin/", import.meta.url).pathname}io-pkt-v4-hc`, {
+    args: ["-f", "-ptcpip", `prefix=${prefix}`],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await waitFor(
+      "the foreground daemon to answer",
+      async () => (await run("ifconfig", ["-l"], { SOCK: prefix })).stdout === "lo0\n",
+    );
+    child.kill("SIGINT");
+    const out = await child.output();
+    assert.equal(out.code, 0);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.match(stderr, /ready: /);
+    assert.match(stderr, /SIGINT: shutting down/);
+    assert.ok(!socketsPresent(prefix));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    Deno.removeSync(prefix, { recursive: true });
+  }
+});
