@@ -13,7 +13,7 @@
  */
 
 import { ErrnoError } from "../core/errno.ts";
-import type { ControlOp, ControlResults } from "../core/control/ops.ts";
+import type { ControlOp, ControlResults, SocketEvent } from "../core/control/ops.ts";
 import {
   asControlReply,
   decodeJson,
@@ -50,6 +50,7 @@ class SocketControlClient implements ControlClient {
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #closed = false;
+  #onEvent: ((event: SocketEvent) => void) | null = null;
 
   constructor(conn: Deno.UnixConn) {
     this.#conn = conn;
@@ -69,6 +70,10 @@ class SocketControlClient implements ControlClient {
         this.#settle(id, () => reject(e));
       });
     });
+  }
+
+  onEvent(handler: (event: SocketEvent) => void): void {
+    this.#onEvent = handler;
   }
 
   close(): void {
@@ -106,6 +111,11 @@ class SocketControlClient implements ControlClient {
         if (n === null) break;
         dec.push(buf.subarray(0, n));
         for (let f = dec.next(); f; f = dec.next()) {
+          if (f.kind === FRAME_KIND.event) {
+            const ev = decodeJson(f.payload);
+            if (ev && typeof ev === "object") this.#onEvent?.(ev as SocketEvent);
+            continue;
+          }
           const reply = asControlReply(decodeJson(f.payload));
           if (!reply) throw new ErrnoError("EPROTO", "control reply");
           this.#settle(f.id, (p) => {

@@ -19,7 +19,12 @@
  * @module
  */
 
-import type { ControlOp, ControlRequest, ControlResults } from "../core/control/ops.ts";
+import type {
+  ControlOp,
+  ControlRequest,
+  ControlResults,
+  SocketEvent,
+} from "../core/control/ops.ts";
 
 /** A request for one op. */
 export type RequestOf<O extends ControlOp> = Extract<ControlRequest, { op: O }>;
@@ -28,6 +33,8 @@ export type RequestOf<O extends ControlOp> = Extract<ControlRequest, { op: O }>;
 export interface ControlClient {
   /** Sends a request and waits for its result; an error reply rejects with an `ErrnoError`. */
   call<O extends ControlOp>(req: RequestOf<O>): Promise<ControlResults[O]>;
+  /** Receives the events the daemon pushes (datagrams for sockets this connection opened). */
+  onEvent(handler: (event: SocketEvent) => void): void;
   /** Closes the connection. */
   close(): void;
 }

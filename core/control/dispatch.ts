@@ -134,6 +134,20 @@ async function perform(stack: Stack, req: ControlRequest): Promise<unknown> {
           str(r.options ?? "", "options"),
         ),
       };
+    case "routeAdd":
+    case "routeChange":
+    case "routeDelete":
+    case "routeGet":
+    case "routeFlush":
+    case "neighborList":
+    case "neighborSet":
+    case "neighborDelete":
+    case "neighborFlush":
+    case "sockOpen":
+    case "sockSendTo":
+    case "sockClose":
+      // The IP layer that these act on is being built: say so rather than pretend.
+      throw new ErrnoError("ENOSYS", `${req.op} is not implemented yet`);
     default: {
       const never: never = req;
       throw new ErrnoError("ENOSYS", String((never as { op: unknown }).op));

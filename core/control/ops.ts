@@ -179,6 +179,60 @@ export type AddrSpec =
     vltime?: number;
   };
 
+/** A neighbour cache entry (ARP for inet, NDP for inet6). */
+export interface NeighborInfo {
+  family: "inet" | "inet6";
+  addr: string;
+  /** Absent while resolution is incomplete. */
+  lladdr?: string;
+  ifname: string;
+  /** Seconds until the entry expires; absent for a permanent entry. */
+  expire?: number;
+  /** Answered for on behalf of another host (`arp -s ... pub`). */
+  published?: boolean;
+  /** NDP state (inet6): INCOMPLETE, REACHABLE, STALE, DELAY, PROBE; ARP entries have none. */
+  state?: "INCOMPLETE" | "REACHABLE" | "STALE" | "DELAY" | "PROBE";
+  /** NDP: the neighbour is a router. */
+  router?: boolean;
+}
+
+/** A route to add or change (`route add`). */
+export interface RouteSpec {
+  family: "inet" | "inet6";
+  /** Destination address text, or `default`. */
+  dst: string;
+  /** Prefix length; `null` for a host route. */
+  prefixlen: number | null;
+  /** Next hop address; absent with `ifname` for a route through an interface (`-interface`). */
+  gateway?: string;
+  /** Interface for an interface route, or to pin the gateway's interface (`-ifp`). */
+  ifname?: string;
+  reject?: boolean;
+  blackhole?: boolean;
+  mtu?: number;
+}
+
+/** What `route get` reports. */
+export interface RouteGetInfo {
+  route: RouteInfo;
+  /** The netmask of the matched route, as text (absent for host routes). */
+  mask?: string;
+  /** Source address the stack would use. */
+  ifaddr?: string;
+}
+
+/** A datagram delivered to a raw socket: pushed as an event frame to the socket's connection. */
+export interface SocketEvent {
+  sock: number;
+  /** Source address text. */
+  from: string;
+  /** Base64 of what a BSD raw socket returns (inet: the IP header too; inet6: the ICMPv6 message). */
+  data: string;
+  /** TTL (inet) or hop limit (inet6) the packet arrived with. */
+  ttl: number;
+  ifname: string;
+}
+
 /** Every control request, discriminated on `op`. */
 export type ControlRequest =
   | { op: "info" }
@@ -203,7 +257,41 @@ export type ControlRequest =
   | { op: "sysctlSet"; name: string; value: string }
   | { op: "stats" }
   | { op: "sockList" }
-  | { op: "mount"; type: string; module: string; options: string };
+  | { op: "mount"; type: string; module: string; options: string }
+  | { op: "routeAdd"; route: RouteSpec }
+  | { op: "routeChange"; route: RouteSpec }
+  | { op: "routeDelete"; family: "inet" | "inet6"; dst: string; prefixlen: number | null }
+  | { op: "routeGet"; family: "inet" | "inet6"; dst: string }
+  /** Deletes every route that is not a connected one (route flush). */
+  | { op: "routeFlush"; family?: "inet" | "inet6" }
+  | { op: "neighborList"; family: "inet" | "inet6" }
+  | {
+    op: "neighborSet";
+    family: "inet" | "inet6";
+    addr: string;
+    lladdr: string;
+    temp?: boolean;
+    pub?: boolean;
+  }
+  | { op: "neighborDelete"; family: "inet" | "inet6"; addr: string }
+  | { op: "neighborFlush"; family: "inet" | "inet6" }
+  /** Opens a raw socket (ICMP or ICMPv6) whose datagrams come back as event frames. */
+  | { op: "sockOpen"; domain: "inet" | "inet6"; type: "raw"; proto: number }
+  | {
+    op: "sockSendTo";
+    sock: number;
+    /** Destination; a `%zone` is allowed for inet6 link-local. */
+    addr: string;
+    /** Base64 of the ICMP/ICMPv6 message (no IP header). */
+    data: string;
+    /** TTL / hop limit; the sysctl default when absent. */
+    ttl?: number;
+    /** Source address to use (`ping -S`). */
+    src?: string;
+    /** Send out of this interface (`ping -I` for multicast / link-local). */
+    ifname?: string;
+  }
+  | { op: "sockClose"; sock: number };
 
 /** The `op` names. */
 export type ControlOp = ControlRequest["op"];
@@ -225,6 +313,18 @@ export interface ControlResults {
   stats: ProtoStats;
   sockList: SocketInfo[];
   mount: { interfaces: string[] };
+  routeAdd: RouteInfo;
+  routeChange: RouteInfo;
+  routeDelete: RouteInfo;
+  routeGet: RouteGetInfo;
+  routeFlush: RouteInfo[];
+  neighborList: NeighborInfo[];
+  neighborSet: NeighborInfo;
+  neighborDelete: NeighborInfo;
+  neighborFlush: NeighborInfo[];
+  sockOpen: { sock: number };
+  sockSendTo: { sent: number };
+  sockClose: Record<never, never>;
 }
 
 /** A reply: a result, or an errno name with an optional detail. */
@@ -232,7 +332,7 @@ export type ControlReply<R = unknown> =
   | { ok: true; result: R }
   | { ok: false; errno: Errno; message?: string };
 
-/** Which ops change configuration (and so need a privileged client). */
+/** Which ops need a privileged client: configuration changes, and raw sockets (BSD's rule). */
 export const OP_CHANGES_CONFIG: Readonly<Record<ControlOp, boolean>> = {
   info: false,
   ifList: false,
@@ -249,4 +349,16 @@ export const OP_CHANGES_CONFIG: Readonly<Record<ControlOp, boolean>> = {
   stats: false,
   sockList: false,
   mount: true,
+  routeAdd: true,
+  routeChange: true,
+  routeDelete: true,
+  routeGet: false,
+  routeFlush: true,
+  neighborList: false,
+  neighborSet: true,
+  neighborDelete: true,
+  neighborFlush: true,
+  sockOpen: true,
+  sockSendTo: false,
+  sockClose: false,
 };

@@ -35,8 +35,8 @@ export const HEADER_LEN = 12;
 /** Largest payload accepted (1 MiB). */
 export const MAX_PAYLOAD = 1 << 20;
 
-/** Frame kinds. */
-export const FRAME_KIND = { request: 1, reply: 2 } as const;
+/** Frame kinds: requests and their replies, and events the daemon pushes (socket datagrams). */
+export const FRAME_KIND = { request: 1, reply: 2, event: 3 } as const;
 /** A frame kind number. */
 export type FrameKind = typeof FRAME_KIND[keyof typeof FRAME_KIND];
 

@@ -6,12 +6,17 @@
  */
 
 import { ErrnoError } from "../../core/errno.ts";
-import type { ControlOp, ControlRequest, ControlResults } from "../../core/control/ops.ts";
+import type {
+  ControlOp,
+  ControlRequest,
+  ControlResults,
+  SocketEvent,
+} from "../../core/control/ops.ts";
 import type { ControlClient, RequestOf, ToolContext } from "../../tools/tool_context.ts";
 import type { ToolMain } from "../../tools/run_tool.ts";
 
-/** Answers one request, or throws an ErrnoError. */
-export type FakeHandler = (req: ControlRequest) => unknown;
+/** Answers one request, or throws an ErrnoError; `emit` pushes an event to the tool. */
+export type FakeHandler = (req: ControlRequest, emit: (event: SocketEvent) => void) => unknown;
 
 /** What a tool run produced. */
 export interface ToolRun {
@@ -31,14 +36,20 @@ export async function runFakeTool(
   env: Record<string, string> = {},
 ): Promise<ToolRun> {
   const run: ToolRun = { code: -1, stdout: "", stderr: "", requests: [] };
+  let onEvent: ((event: SocketEvent) => void) | null = null;
+  // Events are delivered after the reply that caused them, as a daemon would.
+  const emit = (event: SocketEvent) => queueMicrotask(() => onEvent?.(event));
   const client: ControlClient = {
     call<O extends ControlOp>(req: RequestOf<O>): Promise<ControlResults[O]> {
       run.requests.push(req);
       try {
-        return Promise.resolve(handler!(req) as ControlResults[O]);
+        return Promise.resolve(handler!(req, emit) as ControlResults[O]);
       } catch (e) {
         return Promise.reject(e);
       }
+    },
+    onEvent(handler) {
+      onEvent = handler;
     },
     close() {},
   };

@@ -86,6 +86,7 @@ async function runScripted(args: string[], script: WalkScript): Promise<Scripted
       if (answer instanceof ErrnoError) return Promise.reject(answer);
       return Promise.resolve(answer as ControlResults[O]);
     },
+    onEvent() {},
     close() {
       run.closes++;
     },

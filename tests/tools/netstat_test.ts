@@ -624,9 +624,9 @@ Deno.test("netstat refuses what it cannot show instead of faking it", async () =
 });
 
 Deno.test("netstat passes an error reply on as a message", async () => {
-  const failing: FakeHandler = (req) => {
+  const failing: FakeHandler = (req, emit) => {
     if (req.op === "routeList") throw new ErrnoError("EIO");
-    return stack()(req);
+    return stack()(req, emit);
   };
   assertFails(await netstat(["-rn"], failing), "netstat: sysctl of routing table: I/O error\n");
 });
