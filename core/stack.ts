@@ -21,8 +21,8 @@ import { allocateIfName } from "./link/if_naming.ts";
 import { formatLladdr, NetInterface } from "./link/interface.ts";
 import { loopbackSpec } from "./link/loopback.ts";
 import { addInet, addInet6, deleteInet, deleteInet6 } from "./net/addresses.ts";
-import { formatIp4, formatIp6 } from "./net/ip_addr.ts";
-import { type RouteGateway, RouteTable4, RouteTable6 } from "./net/route.ts";
+import { RouteTable4, RouteTable6 } from "./net/route.ts";
+import { listRoutes } from "./net/route_ops.ts";
 import { createProtoStats } from "./stats.ts";
 import type { ProtoStats } from "./control/ops.ts";
 import { SysctlTree } from "./sysctl.ts";
@@ -256,39 +256,7 @@ export class Stack {
 
   /** Both routing tables as `netstat -r` sees them. */
   routeInfo(): RouteInfo[] {
-    const out: RouteInfo[] = [];
-    for (const r of this.routes4.list()) {
-      out.push({
-        family: "inet",
-        dst: formatIp4(r.dst),
-        prefixlen: r.prefixlen === 32 ? null : r.prefixlen,
-        gateway: this.#gatewayText(r.gateway),
-        flags: r.flags,
-        refs: r.refs,
-        use: r.use,
-        mtu: r.mtu,
-        ifname: r.ifName,
-      });
-    }
-    if (!this.inet6) return out;
-    for (const r of this.routes6.list()) {
-      const zone = r.zone !== undefined
-        ? this.#ifaces.find((i) => i.index === r.zone)?.name
-        : undefined;
-      const gw = this.#gatewayText(r.gateway);
-      out.push({
-        family: "inet6",
-        dst: zone ? `${formatIp6(r.dst)}%${zone}` : formatIp6(r.dst),
-        prefixlen: r.prefixlen === 128 ? null : r.prefixlen,
-        gateway: zone && r.gateway.kind === "inet6" ? `${gw}%${zone}` : gw,
-        flags: r.flags,
-        refs: r.refs,
-        use: r.use,
-        mtu: r.mtu,
-        ifname: r.ifName,
-      });
-    }
-    return out;
+    return listRoutes(this);
   }
 
   /** Loads a module into the running stack (`mount -T <type>`). */
@@ -298,19 +266,6 @@ export class Stack {
     }
     if (!this.moduleLoader) throw new ErrnoError("ENOSYS", "mount");
     return await this.moduleLoader(module, options);
-  }
-
-  #gatewayText(gw: RouteGateway): string {
-    switch (gw.kind) {
-      case "link":
-        return `link#${gw.ifIndex}`;
-      case "inet":
-        return formatIp4(gw.addr);
-      case "inet6":
-        return formatIp6(gw.addr);
-      case "lladdr":
-        return formatLladdr(gw.mac);
-    }
   }
 
   #freeIndex(): number {

@@ -16,7 +16,8 @@
 
 import { ErrnoError } from "../errno.ts";
 import type { Stack } from "../stack.ts";
-import type { AddrSpec, ControlReply, ControlRequest } from "./ops.ts";
+import type { AddrSpec, ControlReply, ControlRequest, RouteSpec } from "./ops.ts";
+import { addRoute, changeRoute, deleteRoute, flushRoutes, getRoute } from "../net/route_ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
 
 /** Who is asking. */
@@ -77,6 +78,30 @@ function addrSpec(v: unknown): AddrSpec {
   throw new ErrnoError("EAFNOSUPPORT", "address family");
 }
 
+function prefixlen(v: unknown): number | null {
+  return v === null ? null : int(v, "prefixlen");
+}
+
+function optBool(v: unknown, what: string): boolean | undefined {
+  if (v !== undefined && typeof v !== "boolean") bad(what);
+  return v;
+}
+
+function routeSpec(v: unknown): RouteSpec {
+  if (typeof v !== "object" || v === null) bad("route");
+  const s = v as Record<string, unknown>;
+  return {
+    family: family(s.family),
+    dst: str(s.dst, "destination"),
+    prefixlen: prefixlen(s.prefixlen),
+    gateway: optStr(s.gateway, "gateway"),
+    ifname: optStr(s.ifname, "interface"),
+    reject: optBool(s.reject, "reject"),
+    blackhole: optBool(s.blackhole, "blackhole"),
+    mtu: optInt(s.mtu, "mtu"),
+  };
+}
+
 function family(v: unknown): "inet" | "inet6" {
   if (v === "inet" || v === "inet6") return v;
   throw new ErrnoError("EAFNOSUPPORT", "address family");
@@ -135,10 +160,20 @@ async function perform(stack: Stack, req: ControlRequest): Promise<unknown> {
         ),
       };
     case "routeAdd":
+      return addRoute(stack, routeSpec(r.route));
     case "routeChange":
+      return changeRoute(stack, routeSpec(r.route));
     case "routeDelete":
+      return deleteRoute(
+        stack,
+        family(r.family),
+        str(r.dst, "destination"),
+        prefixlen(r.prefixlen),
+      );
     case "routeGet":
+      return getRoute(stack, family(r.family), str(r.dst, "destination"));
     case "routeFlush":
+      return flushRoutes(stack, r.family === undefined ? undefined : family(r.family));
     case "neighborList":
     case "neighborSet":
     case "neighborDelete":

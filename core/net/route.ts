@@ -48,6 +48,8 @@ export interface Route4 extends RouteBase {
 export interface Route6 extends RouteBase {
   dst: Uint8Array;
   zone?: number;
+  /** Interface index of a link-local gateway. */
+  gatewayZone?: number;
 }
 
 /** A route as the table stores it, with its counters. */
