@@ -26,6 +26,8 @@ import { listRoutes } from "./net/route_ops.ts";
 import { createProtoStats } from "./stats.ts";
 import type { ProtoStats } from "./control/ops.ts";
 import { SysctlTree } from "./sysctl.ts";
+import { TimerQueue } from "./time/timers.ts";
+import { PacketPool } from "./buf/packet_pool.ts";
 
 /** This suite's version, reported by `info`. */
 export const VERSION = "0.1.0";
@@ -43,6 +45,11 @@ export interface StackOptions {
   hostname?: string;
   /** Where log lines go (the daemon's log). */
   log?: (line: string) => void;
+  /**
+   * The clock, in monotonic milliseconds. Without one, time is virtual: it
+   * moves only when {@linkcode Stack.poll} is given a time (tests).
+   */
+  clock?: () => number;
 }
 
 /** Creates interfaces of one cloner (`ifconfig <prefix>N create`). */
@@ -70,6 +77,11 @@ export class Stack {
   readonly routes6 = new RouteTable6();
   /** Loads modules for `mount`; set by the daemon. */
   moduleLoader?: ModuleLoader;
+  /** Every timer of the stack; the driver of the stack runs them through {@linkcode Stack.poll}. */
+  readonly timers = new TimerQueue();
+  readonly pool: PacketPool;
+  #clock: (() => number) | null;
+  #virtualNow = 0;
   #ifaces: NetInterface[] = [];
   #cloners = new Map<string, Cloner>();
   #log: (line: string) => void;
@@ -81,6 +93,12 @@ export class Stack {
     this.instance = opts.instance ?? 0;
     this.#pid = opts.pid ?? 0;
     this.#log = opts.log ?? (() => {});
+    this.#clock = opts.clock ?? null;
+    this.pool = new PacketPool({
+      mclbytes: this.config.mclbytes,
+      cache: this.config.cache,
+      pktCache: this.config.pktCache,
+    });
     this.sysctl = new SysctlTree({
       inet6: opts.inet6,
       hostname: opts.hostname,
@@ -91,6 +109,21 @@ export class Stack {
       this.#createLoopback(unit);
     });
     this.#createLoopback(0);
+  }
+
+  /** The current time in milliseconds (the clock, or the virtual time of the last poll). */
+  now(): number {
+    return this.#clock ? this.#clock() : this.#virtualNow;
+  }
+
+  /**
+   * Runs what is due (timers, looped-back packets) and returns when to be polled
+   * again, or `null` when nothing is pending. `now` moves virtual time.
+   */
+  poll(now?: number): number | null {
+    if (now !== undefined && !this.#clock) this.#virtualNow = Math.max(this.#virtualNow, now);
+    this.timers.runDue(this.now());
+    return this.timers.nextDeadline();
   }
 
   /** `io-pkt` for instance 0, `io-pktN` otherwise: the type `mount -T` answers to. */

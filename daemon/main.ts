@@ -25,6 +25,7 @@ import { detachAndWait, DETACHED_ENV } from "./detach.ts";
 import { DriverManager } from "./drivers.ts";
 import { logFilePath, type LogFn, openLog } from "./log.ts";
 import { ControlServer } from "./server.ts";
+import { driveTimers } from "./clock.ts";
 
 /** The two daemons. */
 export type DaemonCommand = "io-pkt-v4-hc" | "io-pkt-v6-hc";
@@ -151,6 +152,7 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
     pid: Deno.pid,
     hostname: hostname(),
     log,
+    clock: () => performance.now(),
   });
   const server = new ControlServer(stack, paths, log);
   try {
@@ -173,6 +175,7 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   }
   const pidFile = pidFilePath(config.prefix, args.instance);
   writePidFile(pidFile, log);
+  driveTimers(stack);
   onShutdown(stack, server, pidFile, log);
   log(`${command} ${stack.info().version} ready: ${paths.dir} (mount type ${stack.mountType})`);
 }

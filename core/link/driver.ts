@@ -25,6 +25,11 @@ import type { IfCapabilities } from "../control/ops.ts";
 
 /** What a driver says about one interface it brings. */
 export interface InterfaceSpec {
+  /**
+   * What the link carries: Ethernet frames (the default), bare IP packets (TUN),
+   * or loopback (IP packets handed straight back).
+   */
+  linkType?: "ethernet" | "ip" | "loopback";
   /** Hardware MTU to start with. */
   mtu: number;
   /** Largest MTU `ifconfig mtu` may set; defaults to `mtu`. */
@@ -44,6 +49,8 @@ export interface InterfaceSpec {
   setUp?(up: boolean): void;
   /** The interface is being destroyed: release what it holds. */
   detach?(): void;
+  /** `ifconfig IF linkstr STR`: a driver-specific link string (the shmif bus path). */
+  setLinkStr?(linkstr: string): void;
 }
 
 /** What the stack gives back for an attached interface. */

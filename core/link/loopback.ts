@@ -22,6 +22,7 @@ export const LOMTU = 33192;
 /** An interface spec for a loopback whose frames go to `loop`. */
 export function loopbackSpec(loop: (frame: Uint8Array) => void): InterfaceSpec {
   return {
+    linkType: "loopback",
     mtu: LOMTU,
     maxMtu: LOMTU,
     flags: IFF.LOOPBACK | IFF.MULTICAST,

@@ -1,0 +1,38 @@
+/**
+ * Drives the stack's timers with the real clock: one `setTimeout` armed for the
+ * stack's earliest deadline, re-armed after each poll and whenever the stack
+ * schedules something earlier.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = driveTimers(stack);
+ * ```
+ * @module
+ */
+
+import type { Stack } from "../core/stack.ts";
+
+/** Starts driving `stack`'s timers; returns a function that stops it. */
+export function driveTimers(stack: Stack): () => void {
+  let handle: ReturnType<typeof setTimeout> | null = null;
+  let armedFor = Infinity;
+  let stopped = false;
+  const arm = (deadline: number | null) => {
+    if (stopped || deadline === null || deadline >= armedFor) return;
+    if (handle !== null) clearTimeout(handle);
+    armedFor = deadline;
+    handle = setTimeout(fire, Math.max(0, deadline - stack.now()));
+  };
+  const fire = () => {
+    handle = null;
+    armedFor = Infinity;
+    arm(stack.poll());
+  };
+  stack.timers.onEarlier = () => arm(stack.timers.nextDeadline());
+  arm(stack.poll());
+  return () => {
+    stopped = true;
+    stack.timers.onEarlier = null;
+    if (handle !== null) clearTimeout(handle);
+  };
+}
