@@ -13,7 +13,7 @@
  */
 
 import { ErrnoError } from "./errno.ts";
-import type { AddrSpec, IfInfo, RouteInfo, StackInfo } from "./control/ops.ts";
+import type { AddrSpec, IfInfo, NeighborInfo, RouteInfo, StackInfo } from "./control/ops.ts";
 import { DEFAULT_STACK_CONFIG, type StackConfig, sysctlOverrides } from "./config.ts";
 import type { AttachedInterface, InterfaceSpec } from "./link/driver.ts";
 import { IFF, IFF_CANTCHANGE } from "./link/if_flags.ts";
@@ -22,12 +22,19 @@ import { formatLladdr, NetInterface } from "./link/interface.ts";
 import { loopbackSpec } from "./link/loopback.ts";
 import { addInet, addInet6, deleteInet, deleteInet6 } from "./net/addresses.ts";
 import { RouteTable4, RouteTable6 } from "./net/route.ts";
+import { formatIp4, parseIp4 } from "./net/ip_addr.ts";
 import { listRoutes } from "./net/route_ops.ts";
 import { createProtoStats } from "./stats.ts";
 import type { ProtoStats } from "./control/ops.ts";
 import { SysctlTree } from "./sysctl.ts";
 import { TimerQueue } from "./time/timers.ts";
-import { PacketPool } from "./buf/packet_pool.ts";
+import { type PacketBuffer, PacketPool } from "./buf/packet_pool.ts";
+import type { StackContext } from "./stack_context.ts";
+import { type RawDatagram, RawSockets } from "./socket/raw.ts";
+import { RTF } from "./net/route_flags.ts";
+import { EtherLayer } from "./link/ether.ts";
+import { ArpLayer } from "./link/arp.ts";
+import { Ipv4Layer } from "./net/ipv4.ts";
 
 /** This suite's version, reported by `info`. */
 export const VERSION = "0.1.0";
@@ -58,6 +65,20 @@ export type Cloner = (unit: number) => void | Promise<void>;
 /** Loads a module into the running stack (`mount -T io-pkt`); resolves to the new interfaces' names. */
 export type ModuleLoader = (module: string, options: string) => Promise<string[]>;
 
+/** Per-send choices of a raw socket. */
+export interface RawSendOptions {
+  ttl?: number;
+  src?: string;
+  ifname?: string;
+}
+
+/** Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits a part). */
+export function parseLladdr(text: string): Uint8Array | null {
+  const parts = text.split(":");
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
+  return Uint8Array.from(parts, (p) => parseInt(p, 16));
+}
+
 /** Where naming comes from when an interface attaches. */
 export interface AttachNaming {
   /** Name prefix (`name=` or the driver's default). */
@@ -66,8 +87,11 @@ export interface AttachNaming {
   unit?: number;
 }
 
+/** Most raw sockets open at once. */
+const MAX_RAW_SOCKETS = 256;
+
 /** One io-pkt stack. */
-export class Stack {
+export class Stack implements StackContext {
   readonly inet6: boolean;
   readonly config: StackConfig;
   readonly instance: number;
@@ -80,7 +104,12 @@ export class Stack {
   /** Every timer of the stack; the driver of the stack runs them through {@linkcode Stack.poll}. */
   readonly timers = new TimerQueue();
   readonly pool: PacketPool;
+  readonly raw: RawSockets = new RawSockets(MAX_RAW_SOCKETS);
+  readonly ether: EtherLayer;
+  readonly arp: ArpLayer;
+  readonly ip4: Ipv4Layer;
   #clock: (() => number) | null;
+  #loopQueue: { iface: NetInterface; frame: Uint8Array }[] = [];
   #virtualNow = 0;
   #ifaces: NetInterface[] = [];
   #cloners = new Map<string, Cloner>();
@@ -105,6 +134,16 @@ export class Stack {
       overrides: sysctlOverrides(this.config, { inet6: opts.inet6 }),
     });
     this.stats = createProtoStats(opts.inet6);
+    this.ether = new EtherLayer({
+      arpInput: (iface, bytes, off, len) => this.arp.input(iface, bytes, off, len),
+      ip4Input: (iface, bytes, off, len, bcast) => this.ip4.input(iface, bytes, off, len, bcast),
+    });
+    this.arp = new ArpLayer(this, this.ether);
+    this.ip4 = new Ipv4Layer(this, {
+      ethernet: (iface, nextHop, pkt) => this.arp.resolveAndSend(iface, nextHop, pkt),
+      loop: (iface, pkt) => this.#sendAndFree(iface, pkt),
+      raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
+    });
     this.registerCloner("lo", (unit) => {
       this.#createLoopback(unit);
     });
@@ -151,6 +190,11 @@ export class Stack {
   /** Interfaces in creation order. */
   interfaces(): readonly NetInterface[] {
     return this.#ifaces;
+  }
+
+  /** The interface with this index, if any. */
+  interfaceByIndex(index: number): NetInterface | undefined {
+    return this.#ifaces.find((i) => i.index === index);
   }
 
   /** The interface named `name`; ENXIO when there is none. */
@@ -222,6 +266,8 @@ export class Stack {
     if (iface.name === "lo0") throw new ErrnoError("EPERM", "SIOCIFDESTROY");
     this.routes4.deleteByInterface(iface.name);
     this.routes6.deleteByInterface(iface.name, iface.index);
+    this.arp.forgetInterface(iface.index);
+    this.ip4.flows.clear();
     this.#ifaces.splice(this.#ifaces.indexOf(iface), 1);
     iface.spec.detach?.();
     this.#log(`${iface.name}: detached`);
@@ -272,6 +318,10 @@ export class Stack {
       addInet(iface, spec, this.routes4);
     }
     if (!(iface.flags & IFF.UP)) this.setFlags(name, IFF.UP, 0);
+    if (spec.family === "inet") {
+      const added = iface.inet.find((a) => formatIp4(a.addr) === spec.addr) ?? iface.inet.at(-1);
+      if (added) this.arp.announce(iface, added.addr);
+    }
     return iface.info();
   }
 
@@ -290,6 +340,96 @@ export class Stack {
   /** Both routing tables as `netstat -r` sees them. */
   routeInfo(): RouteInfo[] {
     return listRoutes(this);
+  }
+
+  /** Opens a raw socket whose datagrams go to `deliver` (ping's ICMP socket). */
+  openRawSocket(
+    domain: "inet" | "inet6",
+    proto: number,
+    deliver: (d: RawDatagram) => void,
+  ): number {
+    if (domain === "inet6" && !this.inet6) throw new ErrnoError("EAFNOSUPPORT", "socket");
+    if (domain === "inet6") {
+      throw new ErrnoError("EPROTONOSUPPORT", "raw inet6 sockets are not implemented yet");
+    }
+    return this.raw.open(domain, proto, deliver);
+  }
+
+  /** Sends `data` (the message after the IP header) from a raw socket to `addr`; returns bytes sent. */
+  sendRaw(sock: number, addr: string, data: Uint8Array, opts: RawSendOptions): number {
+    const { domain, proto } = this.raw.get(sock);
+    if (domain !== "inet") throw new ErrnoError("EAFNOSUPPORT", "sendto");
+    const dst = parseIp4(addr);
+    if (dst === null) throw new ErrnoError("EINVAL", `address ${addr}`);
+    if (data.length > 0xffff - 20) throw new ErrnoError("EMSGSIZE", "sendto");
+    let src: number | null = null;
+    if (opts.src !== undefined) {
+      src = parseIp4(opts.src);
+      if (src === null) throw new ErrnoError("EINVAL", `source ${opts.src}`);
+    }
+    if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 0 || opts.ttl > 255)) {
+      throw new ErrnoError("EINVAL", "ttl");
+    }
+    const pkt = this.pool.alloc(data.length);
+    pkt.bytes.set(data, pkt.start);
+    this.stats.ip.rawout++;
+    this.ip4.output(pkt, dst, proto, { src, ttl: opts.ttl, ifname: opts.ifname });
+    return data.length;
+  }
+
+  /** Closes a raw socket. */
+  closeRawSocket(sock: number): void {
+    this.raw.close(sock);
+  }
+
+  /** The neighbour cache of a family, as `arp -a` / `ndp -a` list it. */
+  neighborList(family: "inet" | "inet6"): NeighborInfo[] {
+    if (family === "inet6") return this.#nd6Missing();
+    return this.arp.list();
+  }
+
+  /** `arp -s`: a static entry on the interface whose subnet holds `addr`. */
+  neighborSet(
+    family: "inet" | "inet6",
+    addr: string,
+    lladdr: string,
+    opts: { temp: boolean; pub: boolean },
+  ): NeighborInfo {
+    if (family === "inet6") return this.#nd6Missing();
+    const a = parseIp4(addr);
+    const mac = parseLladdr(lladdr);
+    if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
+    if (!mac) throw new ErrnoError("EINVAL", `link address ${lladdr}`);
+    const route = this.routes4.lookup(a);
+    const iface = route && !(route.flags & RTF.GATEWAY) ? this.interface(route.ifName) : null;
+    if (!iface || iface.linkType !== "ethernet") throw new ErrnoError("ENETUNREACH", addr);
+    this.arp.cache.set(iface.index, a, mac, opts, this.now());
+    return this.arp.list().find((n) => n.addr === formatIp4(a) && n.ifname === iface.name)!;
+  }
+
+  /** `arp -d`: ESRCH when there is no entry. */
+  neighborDelete(family: "inet" | "inet6", addr: string): NeighborInfo {
+    if (family === "inet6") return this.#nd6Missing();
+    const a = parseIp4(addr);
+    if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
+    const entry = this.arp.list().find((n) => n.addr === formatIp4(a));
+    const e = [...this.arp.cache.entries()].find((x) => x.addr === a);
+    if (!entry || !e) throw new ErrnoError("ESRCH", addr);
+    this.arp.cache.delete(e.ifIndex, a);
+    return entry;
+  }
+
+  /** `arp -d -a`: deletes every entry; returns them. */
+  neighborFlush(family: "inet" | "inet6"): NeighborInfo[] {
+    if (family === "inet6") return this.#nd6Missing();
+    const all = this.arp.list();
+    for (const e of [...this.arp.cache.entries()]) this.arp.cache.delete(e.ifIndex, e.addr);
+    return all;
+  }
+
+  #nd6Missing(): never {
+    if (!this.inet6) throw new ErrnoError("EAFNOSUPPORT", "inet6");
+    throw new ErrnoError("ENOSYS", "neighbour discovery is not implemented yet");
   }
 
   /** Loads a module into the running stack (`mount -T <type>`). */
@@ -322,18 +462,37 @@ export class Stack {
       iface.stats.iqdrops++;
       return;
     }
-    // No protocol above the link layer is attached yet: count the frame as undeliverable.
-    iface.stats.noproto++;
+    if (iface.linkType === "ethernet") {
+      this.ether.input(iface, frame, 0, frame.length);
+      return;
+    }
+    // Loopback and IP-only links carry bare IP packets: the version nibble says which.
+    const version = frame.length > 0 ? frame[0] >> 4 : 0;
+    if (version === 4) this.ip4.input(iface, frame, 0, frame.length, false);
+    else iface.stats.noproto++;
+  }
+
+  #sendAndFree(iface: NetInterface, pkt: PacketBuffer): void {
+    iface.send(pkt.view());
+    this.pool.free(pkt);
+  }
+
+  /** Looped-back frames wait for the next turn: output never re-enters input. */
+  #drainLoop(): void {
+    const queue = this.#loopQueue;
+    this.#loopQueue = [];
+    for (const { iface, frame } of queue) this.#receive(iface, frame);
   }
 
   #createLoopback(unit: number): void {
+    let attached: AttachedInterface | null = null;
     const spec = loopbackSpec((frame) => {
-      const iface = this.interface(attached.name);
-      iface.stats.opackets++;
-      iface.stats.obytes += frame.length;
-      attached.receive(frame);
+      const iface = attached && this.interfaceByIndex(attached.index);
+      if (!iface) return;
+      if (this.#loopQueue.length === 0) this.timers.schedule(this.now(), () => this.#drainLoop());
+      this.#loopQueue.push({ iface, frame: frame.slice() });
     });
-    const attached = this.attachInterface("lo", spec, { prefix: "lo", unit });
+    attached = this.attachInterface("lo", spec, { prefix: "lo", unit });
     const iface = this.interface(attached.name);
     iface.flags |= IFF.RUNNING;
     if (unit !== 0) return;

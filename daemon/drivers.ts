@@ -19,7 +19,13 @@
  */
 
 import { ErrnoError, strerror } from "../core/errno.ts";
-import type { DriverModule, InterfaceSpec } from "../core/link/driver.ts";
+import type { AttachedInterface, DriverModule, InterfaceSpec } from "../core/link/driver.ts";
+import {
+  pcapPathFor,
+  splitWrapOptions,
+  wrapInterface,
+  type WrapOptions,
+} from "../drivers/wrap/options.ts";
 import { splitGenericDriverOptions } from "../core/link/if_naming.ts";
 import type { Stack } from "../core/stack.ts";
 import type { LogFn } from "./log.ts";
@@ -103,40 +109,54 @@ export class DriverManager {
       throw new ErrnoError("ENOENT", label);
     }
     const generic = splitGenericDriverOptions(options);
-    if (generic.error) {
-      this.#log(`Unable to init ${label}: ${generic.error}`);
+    const split = splitWrapOptions(generic.rest);
+    const error = generic.error ?? split.error;
+    if (error) {
+      this.#log(`Unable to init ${label}: ${error}`);
       throw new ErrnoError("EINVAL", label);
     }
-    return await this.#attach(mod, label, generic);
+    return await this.#attach(mod, label, { ...generic, rest: split.rest }, split.wrap);
   }
 
   async #attach(
     mod: DriverModule,
     label: string,
     generic: { name?: string; unit?: number; rest: string },
+    wrap: WrapOptions,
   ): Promise<string[]> {
     const attached: string[] = [];
     const stack = this.#stack;
     const log = this.#log;
     let live = 0;
     const host = {
-      attachInterface(spec: InterfaceSpec) {
+      attachInterface(spec: InterfaceSpec): AttachedInterface {
         const unit = attached.length === 0 ? generic.unit : undefined;
-        const detach = spec.detach;
+        // The pcap writer and fault injector, when the options ask for them (drivers/wrap/).
+        const pcap = wrap.pcap && pcapPathFor(wrap.pcap, attached.length);
+        const w = wrapInterface(spec, { ...wrap, ...(pcap ? { pcap } : {}) }, { log });
+        let name = "";
         const wrapped: InterfaceSpec = {
-          ...spec,
+          ...w.spec,
           detach() {
-            detach?.call(spec);
+            w.spec.detach?.();
+            for (const line of w.summary()) log(`${name}: ${line}`);
             if (--live === 0) log(`${label}: no interfaces left, unloaded`);
           },
         };
-        const a = stack.attachInterface(label, wrapped, {
-          prefix: generic.name ?? mod.defaultPrefix,
-          unit,
-        });
+        let a: AttachedInterface;
+        try {
+          a = stack.attachInterface(label, wrapped, {
+            prefix: generic.name ?? mod.defaultPrefix,
+            unit,
+          });
+        } catch (e) {
+          w.close();
+          throw e;
+        }
+        name = a.name;
         live++;
         attached.push(a.name);
-        return a;
+        return { ...a, receive: w.wrapReceive(a.receive) };
       },
       log,
     };

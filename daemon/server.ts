@@ -20,7 +20,7 @@
  * @module
  */
 
-import { handleRequest } from "../core/control/dispatch.ts";
+import { handleRequest, type RequestContext, type SocketOwner } from "../core/control/dispatch.ts";
 import type { SocketPaths } from "../core/control/paths.ts";
 import {
   asControlRequest,
@@ -177,10 +177,10 @@ export class ControlServer {
     else this.#inFlight--;
   }
 
-  async #answer(req: ControlRequest, privileged: boolean): Promise<ControlReply> {
+  async #answer(req: ControlRequest, ctx: RequestContext): Promise<ControlReply> {
     await this.#acquire();
     try {
-      return await handleRequest(this.#stack, req, { privileged });
+      return await handleRequest(this.#stack, req, ctx);
     } finally {
       this.#release();
     }
@@ -192,6 +192,40 @@ export class ControlServer {
   }
 
   async #serve(conn: Deno.Conn, privileged: boolean): Promise<void> {
+    const owner = this.#owner(conn);
+    try {
+      await this.#serveFrames(conn, { privileged, owner }, owner.send);
+    } finally {
+      // A client that goes away takes its sockets with it.
+      for (const sock of owner.sockets) this.#stack.closeRawSocket(sock);
+      owner.sockets.clear();
+    }
+  }
+
+  /** Events for a connection's sockets go through its one ordered writer. */
+  #owner(conn: Deno.Conn): SocketOwner & { send(bytes: Uint8Array): Promise<void> } {
+    let chain = Promise.resolve();
+    // Every frame to a connection goes through this chain, so a reply and an
+    // event never interleave their bytes when a write is partial.
+    const send = (bytes: Uint8Array) => {
+      const done = chain.then(() => this.#send(conn, bytes));
+      chain = done.catch(() => {});
+      return done;
+    };
+    return {
+      sockets: new Set<number>(),
+      emit: (event) => {
+        send(encodeFrame(FRAME_KIND.event, 0, event)).catch(() => {});
+      },
+      send,
+    };
+  }
+
+  async #serveFrames(
+    conn: Deno.Conn,
+    ctx: RequestContext,
+    send: (bytes: Uint8Array) => Promise<void>,
+  ): Promise<void> {
     const dec = new FrameDecoder();
     const buf = new Uint8Array(this.#stack.config.recvCtxt);
     try {
@@ -202,21 +236,20 @@ export class ControlServer {
         for (let f = dec.next(); f; f = dec.next()) {
           const id = f.id;
           if (f.kind !== FRAME_KIND.request) {
-            await this.#send(
-              conn,
+            await send(
               encodeFrame(FRAME_KIND.reply, id, { ok: false, errno: "EPROTO" }),
             );
             continue;
           }
           const req = asControlRequest(decodeJson(f.payload));
           const reply = req
-            ? await this.#answer(req, privileged)
+            ? await this.#answer(req, ctx)
             : { ok: false, errno: "EBADMSG", message: "malformed request" };
-          await this.#send(conn, encodeFrame(FRAME_KIND.reply, id, reply));
+          await send(encodeFrame(FRAME_KIND.reply, id, reply));
         }
         if (dec.error) {
           // The stream is out of step: say why once, then hang up.
-          await this.#send(conn, encodeFrame(FRAME_KIND.reply, 0, { ok: false, errno: dec.error }));
+          await send(encodeFrame(FRAME_KIND.reply, 0, { ok: false, errno: dec.error }));
           return;
         }
       }

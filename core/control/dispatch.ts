@@ -16,22 +16,53 @@
 
 import { ErrnoError } from "../errno.ts";
 import type { Stack } from "../stack.ts";
-import type { AddrSpec, ControlReply, ControlRequest, RouteSpec } from "./ops.ts";
+import type { AddrSpec, ControlReply, ControlRequest, RouteSpec, SocketEvent } from "./ops.ts";
 import { addRoute, changeRoute, deleteRoute, flushRoutes, getRoute } from "../net/route_ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
+
+/** The connection that owns sockets: where their datagrams go, and which are its own. */
+export interface SocketOwner {
+  readonly sockets: Set<number>;
+  emit(event: SocketEvent): void;
+}
 
 /** Who is asking. */
 export interface RequestContext {
   /** May change configuration (root on the `config` socket, or any client of an unprivileged daemon). */
   privileged: boolean;
+  /** The asking connection, for socket requests; without one, sockets cannot be opened. */
+  owner?: SocketOwner;
+}
+
+/** Base64 text to bytes; EINVAL when it is not base64. */
+function fromBase64(text: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    throw new ErrnoError("EINVAL", "data");
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+function ownedSocket(ctx: RequestContext, v: unknown): number {
+  const sock = int(v, "sock");
+  if (!ctx.owner?.sockets.has(sock)) throw new ErrnoError("EBADF", "socket");
+  return sock;
 }
 
 function bad(what: string): never {
   throw new ErrnoError("EINVAL", what);
 }
 
-function str(v: unknown, what: string): string {
-  if (typeof v !== "string" || v.length > 1024) bad(what);
+function str(v: unknown, what: string, max = 1024): string {
+  if (typeof v !== "string" || v.length > max) bad(what);
   return v;
 }
 
@@ -107,7 +138,7 @@ function family(v: unknown): "inet" | "inet6" {
   throw new ErrnoError("EAFNOSUPPORT", "address family");
 }
 
-async function perform(stack: Stack, req: ControlRequest): Promise<unknown> {
+async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): Promise<unknown> {
   // Fields are re-read through the checkers: the request came off a socket.
   const r = req as unknown as Record<string, unknown>;
   switch (req.op) {
@@ -175,14 +206,45 @@ async function perform(stack: Stack, req: ControlRequest): Promise<unknown> {
     case "routeFlush":
       return flushRoutes(stack, r.family === undefined ? undefined : family(r.family));
     case "neighborList":
+      return stack.neighborList(family(r.family));
     case "neighborSet":
+      return stack.neighborSet(family(r.family), str(r.addr, "address"), str(r.lladdr, "lladdr"), {
+        temp: optBool(r.temp, "temp") ?? false,
+        pub: optBool(r.pub, "pub") ?? false,
+      });
     case "neighborDelete":
+      return stack.neighborDelete(family(r.family), str(r.addr, "address"));
     case "neighborFlush":
-    case "sockOpen":
-    case "sockSendTo":
-    case "sockClose":
-      // The IP layer that these act on is being built: say so rather than pretend.
-      throw new ErrnoError("ENOSYS", `${req.op} is not implemented yet`);
+      return stack.neighborFlush(family(r.family));
+    case "sockOpen": {
+      const owner = ctx.owner;
+      if (!owner) throw new ErrnoError("ENOTSOCK", "no connection to own the socket");
+      if (r.type !== "raw") throw new ErrnoError("ESOCKTNOSUPPORT", "socket type");
+      const sock = stack.openRawSocket(
+        family(r.domain),
+        int(r.proto, "proto"),
+        (d) =>
+          owner.emit({ sock, from: d.from, data: toBase64(d.data), ttl: d.ttl, ifname: d.ifname }),
+      );
+      owner.sockets.add(sock);
+      return { sock };
+    }
+    case "sockSendTo": {
+      const sock = ownedSocket(ctx, r.sock);
+      const data = fromBase64(str(r.data, "data", 200_000));
+      const sent = stack.sendRaw(sock, str(r.addr, "address"), data, {
+        ttl: optInt(r.ttl, "ttl"),
+        src: optStr(r.src, "source"),
+        ifname: optStr(r.ifname, "interface"),
+      });
+      return { sent };
+    }
+    case "sockClose": {
+      const sock = ownedSocket(ctx, r.sock);
+      stack.closeRawSocket(sock);
+      ctx.owner!.sockets.delete(sock);
+      return {};
+    }
     default: {
       const never: never = req;
       throw new ErrnoError("ENOSYS", String((never as { op: unknown }).op));
@@ -198,7 +260,7 @@ export async function handleRequest(
 ): Promise<ControlReply> {
   try {
     if (OP_CHANGES_CONFIG[req.op] && !ctx.privileged) throw new ErrnoError("EPERM", req.op);
-    return { ok: true, result: await perform(stack, req) };
+    return { ok: true, result: await perform(stack, req, ctx) };
   } catch (e) {
     if (e instanceof ErrnoError) return { ok: false, errno: e.code, message: e.message };
     stack.log(

@@ -132,7 +132,13 @@ export class ArpCache {
    * when `create` (the packet was for us), as RFC 826's merge rule says.
    * Returns the packets that were waiting for this address.
    */
-  learn(ifIndex: number, addr: number, mac: Uint8Array, create: boolean, now: number): Uint8Array[] {
+  learn(
+    ifIndex: number,
+    addr: number,
+    mac: Uint8Array,
+    create: boolean,
+    now: number,
+  ): Uint8Array[] {
     let e = this.get(ifIndex, addr);
     if (!e) {
       if (!create) return [];
@@ -149,7 +155,13 @@ export class ArpCache {
   }
 
   /** `arp -s`: a permanent (or `temp`) entry, optionally published. */
-  set(ifIndex: number, addr: number, mac: Uint8Array, opts: { temp: boolean; pub: boolean }, now: number): ArpEntry {
+  set(
+    ifIndex: number,
+    addr: number,
+    mac: Uint8Array,
+    opts: { temp: boolean; pub: boolean },
+    now: number,
+  ): ArpEntry {
     const e = this.get(ifIndex, addr) ?? this.#fresh(ifIndex, addr);
     e.mac = mac.slice(0, 6);
     e.state = opts.temp ? "resolved" : "permanent";
@@ -169,7 +181,9 @@ export class ArpCache {
 
   /** Removes every entry of an interface (it went away). */
   deleteInterface(ifIndex: number): void {
-    for (const e of [...this.#entries.values()]) if (e.ifIndex === ifIndex) this.delete(ifIndex, e.addr);
+    for (const e of [...this.#entries.values()]) {
+      if (e.ifIndex === ifIndex) this.delete(ifIndex, e.addr);
+    }
   }
 
   /**

@@ -105,6 +105,37 @@ export class NetInterface {
     return (this.flags & IFF.LOOPBACK) !== 0;
   }
 
+  /** Whether the interface is administratively up. */
+  get isUp(): boolean {
+    return (this.flags & IFF.UP) !== 0;
+  }
+
+  /** How frames are framed on this link. */
+  get linkType(): "ethernet" | "ip" | "loopback" {
+    return this.spec.linkType ?? "ethernet";
+  }
+
+  /**
+   * Hands one frame to the driver, counting it. A down interface or a driver
+   * that throws counts an output error; the frame is only borrowed for the call.
+   */
+  send(frame: Uint8Array): boolean {
+    if (!(this.flags & IFF.UP)) {
+      this.stats.oerrors++;
+      return false;
+    }
+    try {
+      this.spec.transmit(frame);
+    } catch {
+      this.stats.oerrors++;
+      return false;
+    }
+    this.stats.opackets++;
+    this.stats.obytes += frame.length;
+    if (frame.length > 0 && (frame[0] & 1) && this.linkType === "ethernet") this.stats.omcasts++;
+    return true;
+  }
+
   /** The interface as the tools see it. */
   info(): IfInfo {
     const spec = this.spec;

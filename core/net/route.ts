@@ -58,6 +58,8 @@ export type RouteEntry<R extends RouteBase> = R & { refs: number; use: number };
 /** IPv4 routing table. */
 export class RouteTable4 {
   #routes: RouteEntry<Route4>[] = [];
+  /** Bumped on every change, so cached decisions (the flow cache) know they are stale. */
+  generation = 0;
 
   /** Adds a route; returns false (and changes nothing) when the same destination exists. */
   add(route: Route4): boolean {
@@ -67,6 +69,7 @@ export class RouteTable4 {
     const at = this.#routes.findIndex((r) => r.prefixlen < entry.prefixlen);
     if (at === -1) this.#routes.push(entry);
     else this.#routes.splice(at, 0, entry);
+    this.generation++;
     return true;
   }
 
@@ -81,12 +84,14 @@ export class RouteTable4 {
     const r = this.find(dst, prefixlen);
     if (!r) return false;
     this.#routes.splice(this.#routes.indexOf(r), 1);
+    this.generation++;
     return true;
   }
 
   /** Removes every route through an interface. */
   deleteByInterface(ifName: string): void {
     this.#routes = this.#routes.filter((r) => r.ifName !== ifName);
+    this.generation++;
   }
 
   /** Longest-prefix match; reject and blackhole routes are returned too. */

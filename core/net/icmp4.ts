@@ -1,0 +1,211 @@
+/**
+ * ICMP for IPv4 (RFC 792, RFC 1122 §3.2.2): answers echo, timestamp and (when
+ * `net.inet.icmp.maskrepl` says so) mask requests; sends errors for the IP
+ * layer, rate limited by `net.inet.icmp.errppslimit` and never in reply to an
+ * ICMP error, a broadcast or multicast, a non-first fragment, or a packet from
+ * an address that names no single host. Every ICMP message received is also
+ * copied to the raw ICMP sockets (that is how `ping` sees its replies).
+ *
+ * @example
+ * ```ts ignore
+ * icmp.error(iface, view, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.INTRANS, 0, linkBcast);
+ * ```
+ * @module
+ */
+
+import type { StackContext } from "../stack_context.ts";
+import type { NetInterface } from "../link/interface.ts";
+import { emitIcmpError, ICMP_MINLEN, ICMP_TYPE, IcmpView, isIcmpError } from "../wire/icmp.ts";
+import { IPPROTO, type Ipv4View } from "../wire/ipv4.ts";
+import { checksum } from "../wire/checksum.ts";
+import type { PacketBuffer } from "../buf/packet_pool.ts";
+import { formatIp4 } from "./ip_addr.ts";
+
+// Counter names built once: no string building per packet.
+const INHIST = Array.from({ length: 19 }, (_, i) => `inhist.${i}`);
+const OUTHIST = Array.from({ length: 19 }, (_, i) => `outhist.${i}`);
+
+/** What ICMP needs of the IPv4 layer. */
+export interface Icmp4Lower {
+  /** Sends the ICMP message in `pkt` (and frees it); failures are counted, not thrown. */
+  sendIcmp(pkt: PacketBuffer, dst: number, src: number | null): void;
+  /** Whether `addr` is one of this stack's addresses. */
+  isLocal(addr: number): boolean;
+  /** Whether `addr` is a broadcast address on any interface. */
+  isBroadcast(addr: number, iface: NetInterface): boolean;
+}
+
+/** The ICMP layer of a stack. */
+export class Icmp4Layer {
+  readonly #ctx: StackContext;
+  readonly #lower: Icmp4Lower;
+  readonly #view = new IcmpView();
+  #errSecond = -1;
+  #errCount = 0;
+
+  constructor(ctx: StackContext, lower: Icmp4Lower) {
+    this.#ctx = ctx;
+    this.#lower = lower;
+  }
+
+  /** A received ICMP message; `ip` is the (reassembled) datagram's view. */
+  input(iface: NetInterface, ip: Ipv4View, linkBcast: boolean): void {
+    const st = this.#ctx.stats.icmp;
+    const v = this.#view;
+    if (v.wrap(ip.bytes, ip.payloadOffset, ip.payloadLength) !== null) {
+      st.tooshort++;
+      return;
+    }
+    const skipSum = iface.isLoopback && this.#ctx.sysctl.int("net.inet.ip.do_loopback_cksum") === 0;
+    if (!skipSum && !v.checksumOk()) {
+      st.checksum++;
+      return;
+    }
+    const type = v.type;
+    if (type <= 18) st[INHIST[type]]++;
+    this.#toRawSockets(iface, ip);
+    const toGroup = linkBcast || this.#lower.isBroadcast(ip.dst, iface) || ip.dst >>> 28 === 0xe;
+    switch (type) {
+      case ICMP_TYPE.ECHO:
+        if (toGroup && this.#ctx.sysctl.int("net.inet.icmp.bmcastecho") === 0) return;
+        this.#reflect(iface, ip, ICMP_TYPE.ECHOREPLY, toGroup);
+        return;
+      case ICMP_TYPE.TSTAMP:
+        if (toGroup || this.#ctx.sysctl.int("net.inet.icmp.tstamprepl") === 0) return;
+        if (v.length < 20) {
+          st.badlen++;
+          return;
+        }
+        this.#timestampReply(iface, ip);
+        return;
+      case ICMP_TYPE.MASKREQ:
+        if (this.#ctx.sysctl.int("net.inet.icmp.maskrepl") === 0 || v.length < 12) return;
+        this.#maskReply(iface, ip, toGroup);
+        return;
+      default:
+        if (isIcmpError(type) && v.payloadLength < 20 + 8) st.badlen++;
+        // Errors and replies go to the raw sockets only (done above); the
+        // transport layers will take their errors from here when they exist.
+    }
+  }
+
+  /**
+   * Sends an error about the datagram in `ip`, unless RFC 1122 forbids it or the
+   * rate limit is reached. `extra` is the 4-byte field (MTU, pointer, gateway).
+   */
+  error(
+    iface: NetInterface,
+    ip: Ipv4View,
+    type: number,
+    code: number,
+    extra: number,
+    linkBcast: boolean,
+  ): void {
+    const st = this.#ctx.stats.icmp;
+    if (!this.#mayAnswer(iface, ip, linkBcast)) return;
+    if (ip.protocol === IPPROTO.ICMP && ip.fragOffset === 0) {
+      const inner = ip.payloadOffset;
+      if (ip.payloadLength < ICMP_MINLEN || isIcmpError(ip.bytes[inner])) {
+        st.oldicmp++;
+        return;
+      }
+    }
+    if (!this.#rateOk()) return;
+    st.error++;
+    const returned = this.#ctx.sysctl.int("net.inet.icmp.returndatabytes");
+    const keep = Math.min(ip.totalLength, ip.headerLen + returned);
+    const pkt = this.#ctx.pool.alloc(ICMP_MINLEN + keep);
+    const quoted = ip.bytes.subarray(ip.offset, ip.offset + keep);
+    emitIcmpError(pkt.bytes, pkt.start, { type, code, extra }, quoted);
+    if (type <= 18) st[OUTHIST[type]]++;
+    this.#lower.sendIcmp(pkt, ip.src, this.#lower.isLocal(ip.dst) ? ip.dst : null);
+  }
+
+  /** Copies the message, IP header included, to raw ICMP sockets (BSD rip_input). */
+  #toRawSockets(iface: NetInterface, ip: Ipv4View): void {
+    const raw = this.#ctx.raw;
+    if (!raw.wants("inet", IPPROTO.ICMP)) return;
+    const packet = ip.bytes.subarray(ip.offset, ip.offset + ip.totalLength);
+    raw.deliver("inet", IPPROTO.ICMP, packet, formatIp4(ip.src), ip.ttl, iface.name);
+  }
+
+  /** RFC 1122: no error to broadcasts, multicasts, non-first fragments, or non-host sources. */
+  #mayAnswer(iface: NetInterface, ip: Ipv4View, linkBcast: boolean): boolean {
+    if (linkBcast || ip.fragOffset !== 0) return false;
+    const dst = ip.dst, src = ip.src;
+    if (dst >>> 28 === 0xe || this.#lower.isBroadcast(dst, iface)) return false;
+    if (src === 0 || src >>> 28 >= 0xe || this.#lower.isBroadcast(src, iface)) return false;
+    return true;
+  }
+
+  /** At most `errppslimit` errors a second (0 or less: no limit). */
+  #rateOk(): boolean {
+    const limit = this.#ctx.sysctl.int("net.inet.icmp.errppslimit");
+    if (limit <= 0) return true;
+    const second = Math.floor(this.#ctx.now() / 1000);
+    if (second !== this.#errSecond) {
+      this.#errSecond = second;
+      this.#errCount = 0;
+    }
+    return ++this.#errCount <= limit;
+  }
+
+  /** Copies the query into a packet buffer, ready to be turned around. */
+  #copyQuery(ip: Ipv4View, length: number): PacketBuffer {
+    const pkt = this.#ctx.pool.alloc(length);
+    pkt.bytes.set(ip.bytes.subarray(ip.payloadOffset, ip.payloadOffset + length), pkt.start);
+    return pkt;
+  }
+
+  /** Turns a query around: same body, new type, checksum refilled. */
+  #reflect(iface: NetInterface, ip: Ipv4View, type: number, toGroup: boolean): void {
+    const pkt = this.#copyQuery(ip, ip.payloadLength);
+    pkt.bytes[pkt.start] = type;
+    pkt.bytes[pkt.start + 1] = 0;
+    this.#sendReply(iface, ip, pkt, toGroup);
+  }
+
+  #timestampReply(iface: NetInterface, ip: Ipv4View): void {
+    const pkt = this.#copyQuery(ip, 20);
+    const b = pkt.bytes, at = pkt.start;
+    // Milliseconds since midnight UT would need a wall clock; the stack has only
+    // a monotonic one, so it sets the high bit ("non-standard time", RFC 792).
+    const ms = (Math.floor(this.#ctx.now()) % 86_400_000) | 0x80000000;
+    b[at] = ICMP_TYPE.TSTAMPREPLY;
+    for (const field of [12, 16]) writeU32(b, at + field, ms);
+    this.#sendReply(iface, ip, pkt, false);
+  }
+
+  #maskReply(iface: NetInterface, ip: Ipv4View, toGroup: boolean): void {
+    const a = iface.inet.find((x) => ((x.addr ^ ip.src) & x.mask) === 0) ?? iface.inet[0];
+    if (!a) return;
+    const pkt = this.#copyQuery(ip, 12);
+    pkt.bytes[pkt.start] = ICMP_TYPE.MASKREPLY;
+    writeU32(pkt.bytes, pkt.start + 8, a.mask);
+    this.#sendReply(iface, ip, pkt, toGroup);
+  }
+
+  #sendReply(iface: NetInterface, ip: Ipv4View, pkt: PacketBuffer, toGroup: boolean): void {
+    const b = pkt.bytes, at = pkt.start;
+    b[at + 2] = b[at + 3] = 0;
+    const sum = checksum(b, at, pkt.end);
+    b[at + 2] = sum >> 8;
+    b[at + 3] = sum & 0xff;
+    if (ip.src === 0 || ip.src >>> 28 >= 0xe) {
+      this.#ctx.pool.free(pkt);
+      return;
+    }
+    this.#ctx.stats.icmp.reflect++;
+    if (b[at] <= 18) this.#ctx.stats.icmp[OUTHIST[b[at]]]++;
+    // Reply from the address asked, or (to a broadcast) from the interface's own.
+    const src = toGroup ? (iface.inet[0]?.addr ?? null) : ip.dst;
+    this.#lower.sendIcmp(pkt, ip.src, src);
+  }
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}

@@ -1,0 +1,37 @@
+/**
+ * What the protocol layers see of the stack (gVisor's "every contract in one
+ * file"): the clock and timers, sysctl values, counters, interfaces, routes,
+ * buffers, raw sockets, and each other. The {@linkcode Stack} implements it; a
+ * layer takes it in its constructor and keeps no other reference.
+ *
+ * @module
+ */
+
+import type { ProtoStats } from "./control/ops.ts";
+import type { StackConfig } from "./config.ts";
+import type { PacketPool } from "./buf/packet_pool.ts";
+import type { NetInterface } from "./link/interface.ts";
+import type { RouteTable4, RouteTable6 } from "./net/route.ts";
+import type { RawSockets } from "./socket/raw.ts";
+import type { SysctlTree } from "./sysctl.ts";
+import type { TimerQueue } from "./time/timers.ts";
+
+/** The stack as its layers use it. */
+export interface StackContext {
+  readonly inet6: boolean;
+  /** The `-p tcpip` options. */
+  readonly config: StackConfig;
+  readonly sysctl: SysctlTree;
+  readonly stats: ProtoStats;
+  readonly pool: PacketPool;
+  readonly timers: TimerQueue;
+  readonly routes4: RouteTable4;
+  readonly routes6: RouteTable6;
+  readonly raw: RawSockets;
+  /** Monotonic milliseconds. */
+  now(): number;
+  log(line: string): void;
+  interfaces(): readonly NetInterface[];
+  /** The interface with this index, if any. */
+  interfaceByIndex(index: number): NetInterface | undefined;
+}
