@@ -294,6 +294,14 @@ export class Stack implements StackContext {
     return iface.info();
   }
 
+  /** Hands a link string to the driver (SIOCSLINKSTR); EOPNOTSUPP when it takes none. */
+  setLinkStr(name: string, linkstr: string): IfInfo {
+    const iface = this.interface(name);
+    if (!iface.spec.setLinkStr) throw new ErrnoError("EOPNOTSUPP", "SIOCSLINKSTR");
+    iface.spec.setLinkStr(linkstr);
+    return iface.info();
+  }
+
   /** Sets the routing metric (SIOCSIFMETRIC). */
   setMetric(name: string, metric: number): IfInfo {
     const iface = this.interface(name);

@@ -210,6 +210,9 @@ async function runStep(s: Session, ctx: ToolContext, name: string, step: Ifconfi
     case "metric":
       await s.call({ op: "ifSet", name, metric: step.value }, "SIOCSIFMETRIC");
       return;
+    case "linkstr":
+      await s.call({ op: "ifSet", name, linkstr: step.value }, "SIOCSLINKSTR");
+      return;
     case "destroy":
       await s.call({ op: "ifDestroy", name }, "SIOCIFDESTROY");
       return;

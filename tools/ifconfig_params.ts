@@ -82,6 +82,8 @@ export type IfconfigStep =
   | { kind: "flags"; set: number; clear: number }
   | { kind: "mtu"; value: number }
   | { kind: "metric"; value: number }
+  /** SIOCSLINKSTR: the driver's link string (`""` for `-linkstr`). */
+  | { kind: "linkstr"; value: string }
   | { kind: "destroy" }
   | { kind: "note"; text: string };
 
@@ -401,6 +403,8 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   }],
   ["metric", valueCommand("metric")],
   ["mtu", valueCommand("mtu")],
+  ["linkstr", { args: 1, run: (st, [val]) => st.steps.push({ kind: "linkstr", value: val }) }],
+  ["-linkstr", { args: 0, run: (st) => st.steps.push({ kind: "linkstr", value: "" }) }],
   ["anycast", ia6FlagCommand("anycast", true)],
   ["-anycast", ia6FlagCommand("anycast", false)],
   ["tentative", ia6FlagCommand("tentative", true)],

@@ -157,7 +157,9 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
       const clear = optInt(r.flagsClear, "flags") ?? 0;
       const mtu = optInt(r.mtu, "mtu");
       const metric = optInt(r.metric, "metric");
+      const linkstr = optStr(r.linkstr, "linkstr");
       stack.interface(name);
+      if (linkstr !== undefined) stack.setLinkStr(name, linkstr);
       if (mtu !== undefined) stack.setMtu(name, mtu);
       if (metric !== undefined) stack.setMetric(name, metric);
       return stack.setFlags(name, set, clear);

@@ -246,6 +246,8 @@ export type ControlRequest =
     flagsClear?: number;
     mtu?: number;
     metric?: number;
+    /** `ifconfig IF linkstr STR`: hands STR to the driver (the shmif bus). */
+    linkstr?: string;
   }
   | { op: "ifZeroStats"; name: string }
   | { op: "addrAdd"; name: string; spec: AddrSpec }

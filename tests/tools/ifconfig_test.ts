@@ -779,3 +779,17 @@ Deno.test("ifconfig trailers prints NetBSD's note and changes nothing", async ()
   assert.equal(run.code, 0);
   assert.deepEqual(run.requests, [{ op: "ifList", name: "en0" }]);
 });
+
+Deno.test("ifconfig linkstr and -linkstr hand the link string to the driver", async () => {
+  const stack = new FakeStack();
+  const run = await ifconfig(stack, "en0", "linkstr", "/tmp/bus1");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.requests.slice(1), [{ op: "ifSet", name: "en0", linkstr: "/tmp/bus1" }]);
+  const clear = await ifconfig(stack, "en0", "-linkstr");
+  assert.deepEqual(clear.requests.slice(1), [{ op: "ifSet", name: "en0", linkstr: "" }]);
+  stack.failing.set("ifSet", new ErrnoError("EOPNOTSUPP"));
+  assertFails(
+    await ifconfig(stack, "en0", "linkstr", "x"),
+    "ifconfig: SIOCSLINKSTR: Operation not supported\n",
+  );
+});
