@@ -23,7 +23,7 @@ import {
   IPPROTO,
   IPV4_HEADER_LEN,
   ipv4HasSourceRoute,
-  ipv4OptionsOk,
+  ipv4OptionsProblem,
   Ipv4View,
 } from "../wire/ipv4.ts";
 import { ICMP_PARAMPROB, ICMP_TIMXCEED, ICMP_TYPE, ICMP_UNREACH } from "../wire/icmp.ts";
@@ -126,10 +126,13 @@ export class Ipv4Layer {
       st.badsum++;
       return;
     }
-    if (ip.optionsLength > 0 && !ipv4OptionsOk(ip)) {
-      st.badoptions++;
-      this.icmp.error(iface, ip, ICMP_TYPE.PARAMPROB, ICMP_PARAMPROB.ERRATPTR, 20 << 24, linkBcast);
-      return;
+    if (ip.optionsLength > 0) {
+      const pointer = ipv4OptionsProblem(ip);
+      if (pointer >= 0) {
+        st.badoptions++;
+        this.icmp.error(iface, ip, ICMP_TYPE.PARAMPROB, ICMP_PARAMPROB.ERRATPTR, pointer << 24, linkBcast);
+        return;
+      }
     }
     const src = ip.src, dst = ip.dst;
     if (src >>> 28 === 0xe || src === 0xffffffff || (src >>> 24 === 127 && !iface.isLoopback)) {

@@ -8,7 +8,7 @@
  * @example Check an IPv4 header
  * ```ts
  * import { checksum } from "./checksum.ts";
- * const hdr = new Uint8Array([0x45,0,0,0x54,0,0,0x40,0,0x40,1,0xf6,0xd3,192,0,2,1,192,0,2,2]);
+ * const hdr = new Uint8Array([0x45,0,0,0x54,0,0,0x40,0,0x40,1,0xb6,0xa5,192,0,2,1,192,0,2,2]);
  * console.log(checksum(hdr) === 0); // a valid header sums to zero
  * ```
  * @module
