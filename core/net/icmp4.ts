@@ -113,7 +113,8 @@ export class Icmp4Layer {
     if (!this.#rateOk()) return;
     st.error++;
     const returned = this.#ctx.sysctl.int("net.inet.icmp.returndatabytes");
-    const keep = Math.min(ip.totalLength, ip.headerLen + returned);
+    // Never past the bytes actually held (a stored first fragment may be cut short).
+    const keep = Math.min(ip.totalLength, ip.length, ip.headerLen + returned);
     const pkt = this.#ctx.pool.alloc(ICMP_MINLEN + keep);
     const quoted = ip.bytes.subarray(ip.offset, ip.offset + keep);
     emitIcmpError(pkt.bytes, pkt.start, { type, code, extra }, quoted);

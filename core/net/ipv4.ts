@@ -130,7 +130,14 @@ export class Ipv4Layer {
       const pointer = ipv4OptionsProblem(ip);
       if (pointer >= 0) {
         st.badoptions++;
-        this.icmp.error(iface, ip, ICMP_TYPE.PARAMPROB, ICMP_PARAMPROB.ERRATPTR, pointer << 24, linkBcast);
+        this.icmp.error(
+          iface,
+          ip,
+          ICMP_TYPE.PARAMPROB,
+          ICMP_PARAMPROB.ERRATPTR,
+          pointer << 24,
+          linkBcast,
+        );
         return;
       }
     }
@@ -223,7 +230,9 @@ export class Ipv4Layer {
       this.#ctx.stats.ip.fragtimeout++;
       if (!first) return;
       const v = this.#innerView;
-      if (v.wrap(first, 0, first.length) !== null) return;
+      // The stored piece is cut after 8 bytes of data, so "tooshort" is expected here.
+      const err = v.wrap(first, 0, first.length);
+      if (err !== null && err !== "tooshort") return;
       const iface = this.#ctx.interfaces()[0];
       this.icmp.error(iface, v, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.REASS, 0, false);
     });
@@ -277,7 +286,10 @@ export class Ipv4Layer {
     const ctx = this.#ctx, st = ctx.stats.ip;
     st.fragments++;
     const key = `${ip.src}|${ip.dst}|${ip.id}|${ip.protocol}`;
-    const first = ip.fragOffset === 0 ? ip.bytes.subarray(ip.offset, ip.payloadOffset) : null;
+    // Keep the header and 8 bytes of the first fragment: enough to quote in a time exceeded.
+    const first = ip.fragOffset === 0
+      ? ip.bytes.subarray(ip.offset, ip.payloadOffset + Math.min(8, ip.payloadLength))
+      : null;
     const payload = ip.bytes.subarray(ip.payloadOffset, ip.payloadOffset + ip.payloadLength);
     const done = this.reassembly.add(key, ip.fragOffset, ip.mf, payload, first, ctx.now());
     this.#armFragTimer();
@@ -287,9 +299,10 @@ export class Ipv4Layer {
       return;
     }
     st.reassembled++;
-    const whole = new Uint8Array(done.first.length + done.payload.length);
-    whole.set(done.first, 0);
-    whole.set(done.payload, done.first.length);
+    const header = done.first.subarray(0, (done.first[0] & 0x0f) * 4);
+    const whole = new Uint8Array(header.length + done.payload.length);
+    whole.set(header, 0);
+    whole.set(done.payload, header.length);
     // Rewrite the header as that of an unfragmented datagram, then deliver it.
     const v = this.#innerView;
     v.wrap(whole, 0, whole.length);
