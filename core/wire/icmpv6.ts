@@ -43,7 +43,7 @@ export const ICMP6_TYPE = {
   MLDV2_REPORT: 143,
 } as const;
 
-/** Printable names of ICMPv6 types (as `netstat -s -p icmp6` spells them). */
+/** Printable names of ICMPv6 types (1-137 as NetBSD `netstat -s` spells them). */
 export const ICMP6_TYPE_NAME: Readonly<Record<number, string>> = {
   [ICMP6_TYPE.DST_UNREACH]: "unreach",
   [ICMP6_TYPE.PACKET_TOO_BIG]: "packet too big",
