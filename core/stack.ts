@@ -22,7 +22,7 @@ import { formatLladdr, NetInterface } from "./link/interface.ts";
 import { loopbackSpec } from "./link/loopback.ts";
 import { addInet, addInet6, deleteInet, deleteInet6 } from "./net/addresses.ts";
 import { RouteTable4, RouteTable6 } from "./net/route.ts";
-import { formatIp4, parseIp4 } from "./net/ip_addr.ts";
+import { formatIp4, parseIp4, parseIp6, splitZone } from "./net/ip_addr.ts";
 import { listRoutes } from "./net/route_ops.ts";
 import { createProtoStats } from "./stats.ts";
 import type { ProtoStats } from "./control/ops.ts";
@@ -35,6 +35,8 @@ import { RTF } from "./net/route_flags.ts";
 import { EtherLayer } from "./link/ether.ts";
 import { ArpLayer } from "./link/arp.ts";
 import { Ipv4Layer } from "./net/ipv4.ts";
+import { Ipv6Layer } from "./net/ipv6.ts";
+import type { Nd6Layer } from "./net/nd6.ts";
 
 /** This suite's version, reported by `info`. */
 export const VERSION = "0.1.0";
@@ -108,6 +110,8 @@ export class Stack implements StackContext {
   readonly ether: EtherLayer;
   readonly arp: ArpLayer;
   readonly ip4: Ipv4Layer;
+  /** IPv6, ICMPv6 and Neighbour Discovery; null on a v4 stack (io-pkt-v4-hc). */
+  readonly ip6: Ipv6Layer | null;
   #clock: (() => number) | null;
   #loopQueue: { iface: NetInterface; frame: Uint8Array }[] = [];
   #virtualNow = 0;
@@ -137,6 +141,13 @@ export class Stack implements StackContext {
     this.ether = new EtherLayer({
       arpInput: (iface, bytes, off, len) => this.arp.input(iface, bytes, off, len),
       ip4Input: (iface, bytes, off, len, bcast) => this.ip4.input(iface, bytes, off, len, bcast),
+      // A v4 stack has no IPv6 input: its frames count as noproto.
+      ...(opts.inet6
+        ? {
+          ip6Input: (iface: NetInterface, b: Uint8Array, off: number, len: number, m: boolean) =>
+            this.ip6!.input(iface, b, off, len, m),
+        }
+        : {}),
     });
     this.arp = new ArpLayer(this, this.ether);
     this.ip4 = new Ipv4Layer(this, {
@@ -144,6 +155,12 @@ export class Stack implements StackContext {
       loop: (iface, pkt) => this.#sendAndFree(iface, pkt),
       raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
     });
+    this.ip6 = opts.inet6
+      ? new Ipv6Layer(this, this.ether, {
+        loop: (iface, pkt) => this.#sendAndFree(iface, pkt),
+        raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
+      })
+      : null;
     this.registerCloner("lo", (unit) => {
       this.#createLoopback(unit);
     });
@@ -268,6 +285,7 @@ export class Stack implements StackContext {
     this.routes6.deleteByInterface(iface.name, iface.index);
     this.arp.forgetInterface(iface.index);
     this.ip4.flows.clear();
+    this.ip6?.nd.forgetInterface(iface);
     this.#ifaces.splice(this.#ifaces.indexOf(iface), 1);
     iface.spec.detach?.();
     this.#log(`${iface.name}: detached`);
@@ -275,11 +293,24 @@ export class Stack implements StackContext {
 
   /** Sets and clears flags a client may change (SIOCSIFFLAGS). */
   setFlags(name: string, set: number, clear: number): IfInfo {
+    return this.#setFlags(name, set, clear, true);
+  }
+
+  /**
+   * `explicit`: SIOCSIFFLAGS (NetBSD's if_up, which runs in6_if_up: the
+   * link-local address, DAD, router solicitation); an address bringing the
+   * interface up (SIOCAIFADDR) does not.
+   */
+  #setFlags(name: string, set: number, clear: number, explicit: boolean): IfInfo {
     const iface = this.interface(name);
     const wasUp = (iface.flags & IFF.UP) !== 0;
     iface.flags = ((iface.flags | (set & ~IFF_CANTCHANGE)) & ~(clear & ~IFF_CANTCHANGE)) >>> 0;
     const isUp = (iface.flags & IFF.UP) !== 0;
     if (wasUp !== isUp) this.#upDown(iface, isUp);
+    if (this.ip6 && wasUp !== isUp) {
+      if (!isUp) this.ip6.nd.ifDown(iface);
+      else if (explicit) this.ip6.nd.ifUp(iface);
+    }
     return iface.info();
   }
 
@@ -321,11 +352,15 @@ export class Stack implements StackContext {
     const iface = this.interface(name);
     if (spec.family === "inet6") {
       if (!this.inet6) throw new ErrnoError("EAFNOSUPPORT", "SIOCAIFADDR_IN6");
-      addInet6(iface, spec, this.routes6, this.#ifaces[0].name);
+      const running = (iface.flags & (IFF.UP | IFF.RUNNING)) === (IFF.UP | IFF.RUNNING);
+      const before = iface.inet6.length;
+      const entry = addInet6(iface, spec, this.routes6, this.#ifaces[0].name);
+      // A new address on a running interface is tentative until DAD passes.
+      if (iface.inet6.length > before) this.ip6?.nd.addressAdded(iface, entry, running);
     } else {
       addInet(iface, spec, this.routes4);
     }
-    if (!(iface.flags & IFF.UP)) this.setFlags(name, IFF.UP, 0);
+    if (!(iface.flags & IFF.UP)) this.#setFlags(name, IFF.UP, 0, false);
     if (spec.family === "inet") {
       const added = iface.inet.find((a) => formatIp4(a.addr) === spec.addr) ?? iface.inet.at(-1);
       if (added) this.arp.announce(iface, added.addr);
@@ -357,15 +392,13 @@ export class Stack implements StackContext {
     deliver: (d: RawDatagram) => void,
   ): number {
     if (domain === "inet6" && !this.inet6) throw new ErrnoError("EAFNOSUPPORT", "socket");
-    if (domain === "inet6") {
-      throw new ErrnoError("EPROTONOSUPPORT", "raw inet6 sockets are not implemented yet");
-    }
     return this.raw.open(domain, proto, deliver);
   }
 
   /** Sends `data` (the message after the IP header) from a raw socket to `addr`; returns bytes sent. */
   sendRaw(sock: number, addr: string, data: Uint8Array, opts: RawSendOptions): number {
     const { domain, proto } = this.raw.get(sock);
+    if (domain === "inet6") return this.#sendRaw6(proto, addr, data, opts);
     if (domain !== "inet") throw new ErrnoError("EAFNOSUPPORT", "sendto");
     const dst = parseIp4(addr);
     if (dst === null) throw new ErrnoError("EINVAL", `address ${addr}`);
@@ -385,6 +418,44 @@ export class Stack implements StackContext {
     return data.length;
   }
 
+  /**
+   * A raw IPv6 socket's send (RFC 3542): `data` is what follows the IPv6
+   * header; for ICMPv6 the stack fills the checksum. `addr` may carry a
+   * `%zone`; `opts.ifname` picks the interface for multicast and link-local.
+   */
+  #sendRaw6(proto: number, addr: string, data: Uint8Array, opts: RawSendOptions): number {
+    const ip6 = this.ip6;
+    if (!ip6) throw new ErrnoError("EAFNOSUPPORT", "sendto");
+    const dst = this.#parseIp6Zoned(addr);
+    const src = opts.src === undefined ? null : this.#parseIp6Zoned(opts.src).addr;
+    if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 0 || opts.ttl > 255)) {
+      throw new ErrnoError("EINVAL", "hoplimit");
+    }
+    if (data.length > 0xffff) throw new ErrnoError("EMSGSIZE", "sendto");
+    if (opts.ifname !== undefined) this.interface(opts.ifname);
+    const pkt = this.pool.alloc(data.length);
+    pkt.bytes.set(data, pkt.start);
+    this.stats.ip6.rawout++;
+    ip6.output(pkt, dst.addr, proto, {
+      src,
+      hlim: opts.ttl,
+      zone: dst.zone,
+      ifname: opts.ifname,
+      icmp6Cksum: proto === 58,
+    });
+    return data.length;
+  }
+
+  /** `addr[%zone]`: the zone is an interface name or index; EINVAL/ENXIO when bad. */
+  #parseIp6Zoned(text: string): { addr: Uint8Array; zone?: number } {
+    const { addr, zone } = splitZone(text);
+    const a = parseIp6(addr);
+    if (a === null) throw new ErrnoError("EINVAL", `address ${text}`);
+    if (zone === undefined) return { addr: a };
+    const iface = /^\d+$/.test(zone) ? this.interfaceByIndex(Number(zone)) : undefined;
+    return { addr: a, zone: (iface ?? this.interface(zone)).index };
+  }
+
   /** Closes a raw socket. */
   closeRawSocket(sock: number): void {
     this.raw.close(sock);
@@ -392,7 +463,7 @@ export class Stack implements StackContext {
 
   /** The neighbour cache of a family, as `arp -a` / `ndp -a` list it. */
   neighborList(family: "inet" | "inet6"): NeighborInfo[] {
-    if (family === "inet6") return this.#nd6Missing();
+    if (family === "inet6") return this.#nd6().list();
     return this.arp.list();
   }
 
@@ -403,7 +474,7 @@ export class Stack implements StackContext {
     lladdr: string,
     opts: { temp: boolean; pub: boolean },
   ): NeighborInfo {
-    if (family === "inet6") return this.#nd6Missing();
+    if (family === "inet6") return this.#neighborSet6(addr, lladdr, opts);
     const a = parseIp4(addr);
     const mac = parseLladdr(lladdr);
     if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
@@ -417,7 +488,12 @@ export class Stack implements StackContext {
 
   /** `arp -d`: ESRCH when there is no entry. */
   neighborDelete(family: "inet" | "inet6", addr: string): NeighborInfo {
-    if (family === "inet6") return this.#nd6Missing();
+    if (family === "inet6") {
+      const { addr: a, zone } = this.#parseIp6Zoned(addr);
+      const gone = this.#nd6().delete(a, zone);
+      if (!gone) throw new ErrnoError("ESRCH", addr);
+      return gone;
+    }
     const a = parseIp4(addr);
     if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
     const entry = this.arp.list().find((n) => n.addr === formatIp4(a));
@@ -429,15 +505,29 @@ export class Stack implements StackContext {
 
   /** `arp -d -a`: deletes every entry; returns them. */
   neighborFlush(family: "inet" | "inet6"): NeighborInfo[] {
-    if (family === "inet6") return this.#nd6Missing();
+    if (family === "inet6") return this.#nd6().flush();
     const all = this.arp.list();
     for (const e of [...this.arp.cache.entries()]) this.arp.cache.delete(e.ifIndex, e.addr);
     return all;
   }
 
-  #nd6Missing(): never {
-    if (!this.inet6) throw new ErrnoError("EAFNOSUPPORT", "inet6");
-    throw new ErrnoError("ENOSYS", "neighbour discovery is not implemented yet");
+  /** The ND layer; EAFNOSUPPORT on a v4 stack. */
+  #nd6(): Nd6Layer {
+    if (!this.ip6) throw new ErrnoError("EAFNOSUPPORT", "inet6");
+    return this.ip6.nd;
+  }
+
+  /** `ndp -s`: `addr` may carry a `%zone`. */
+  #neighborSet6(
+    addr: string,
+    lladdr: string,
+    opts: { temp: boolean; pub: boolean },
+  ): NeighborInfo {
+    const nd = this.#nd6();
+    const { addr: a, zone } = this.#parseIp6Zoned(addr);
+    const mac = parseLladdr(lladdr);
+    if (!mac) throw new ErrnoError("EINVAL", `link address ${lladdr}`);
+    return nd.setStatic(a, zone, mac, opts);
   }
 
   /** Loads a module into the running stack (`mount -T <type>`). */
@@ -477,6 +567,7 @@ export class Stack implements StackContext {
     // Loopback and IP-only links carry bare IP packets: the version nibble says which.
     const version = frame.length > 0 ? frame[0] >> 4 : 0;
     if (version === 4) this.ip4.input(iface, frame, 0, frame.length, false);
+    else if (version === 6 && this.ip6) this.ip6.input(iface, frame, 0, frame.length, false);
     else iface.stats.noproto++;
   }
 

@@ -170,13 +170,13 @@ function deleteInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable
   if (a.prefixlen < 128 && !stillCovered) routes.delete(a.addr, a.prefixlen, zone);
 }
 
-/** Adds or updates an IPv6 address (SIOCAIFADDR_IN6). */
+/** Adds or updates an IPv6 address (SIOCAIFADDR_IN6); returns its entry (for DAD). */
 export function addInet6(
   iface: NetInterface,
   spec: Inet6Spec,
   routes: RouteTable6,
   lo0: string,
-): void {
+): Inet6Addr {
   const addr = ip6OrThrow(spec.addr, iface);
   const prefixlen = spec.prefixlen ?? 64;
   if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 128) {
@@ -196,6 +196,7 @@ export function addInet6(
   }
   if (!existing) iface.inet6.push(entry);
   addInet6Routes(iface, entry, routes, lo0);
+  return entry;
 }
 
 /** Deletes an IPv6 address, or the first one when `text` is undefined. */

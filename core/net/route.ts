@@ -108,6 +108,16 @@ export class RouteTable4 {
   }
 }
 
+/** Whether the first `len` bits of `addr` equal those of `prefix`. */
+function prefixMatch6(addr: Uint8Array, prefix: Uint8Array, len: number): boolean {
+  const whole = len >> 3;
+  for (let i = 0; i < whole; i++) if (addr[i] !== prefix[i]) return false;
+  const bits = len & 7;
+  if (bits === 0) return true;
+  const mask = (0xff << (8 - bits)) & 0xff;
+  return (addr[whole] & mask) === (prefix[whole] & mask);
+}
+
 function compare6(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
@@ -149,11 +159,11 @@ export class RouteTable6 {
     this.#routes = this.#routes.filter((r) => r.ifName !== ifName && r.zone !== ifIndex);
   }
 
-  /** Longest-prefix match; scoped routes match only their zone. */
+  /** Longest-prefix match; scoped routes match only their zone. Allocates nothing. */
   lookup(addr: Uint8Array, zone?: number): RouteEntry<Route6> | undefined {
     for (const r of this.#routes) {
       if (r.zone !== undefined && r.zone !== zone) continue;
-      if ((r.flags & RTF.UP) && ip6Equal(maskIp6(addr, r.prefixlen), r.dst)) return r;
+      if ((r.flags & RTF.UP) && prefixMatch6(addr, r.dst, r.prefixlen)) return r;
     }
     return undefined;
   }

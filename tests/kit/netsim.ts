@@ -25,9 +25,9 @@ export class Net {
   readonly stacks: Stack[] = [];
   readonly segments: Segment[] = [];
 
-  /** A new stack on this net's virtual clock. */
-  stack(inet6 = false): Stack {
-    const s = new Stack({ inet6, clock: () => this.now });
+  /** A new stack on this net's virtual clock; `log` receives its log lines. */
+  stack(inet6 = false, log?: (line: string) => void): Stack {
+    const s = new Stack({ inet6, clock: () => this.now, log });
     this.stacks.push(s);
     return s;
   }

@@ -1,0 +1,308 @@
+/**
+ * ICMPv6 (RFC 4443): answers echo requests (to multicast too, from a unicast
+ * address of the receiving interface, as §4.1 says a node SHOULD), sends
+ * errors for the IPv6 layer under the §2.4 rules (never about an ICMPv6 error
+ * or redirect, about a packet to a multicast address or sent as link-layer
+ * multicast, except Packet Too Big and Parameter Problem code 2, nor about a
+ * packet whose source names no single node), rate limited to
+ * `net.inet6.icmp6.errppslimit` a second when the MIB has that name (else 100),
+ * quoting as much of the packet as fits the 1280-byte minimum MTU. Packet Too
+ * Big messages update the path MTU; Neighbour Discovery messages go to the ND
+ * layer. Every message received is also copied to the raw ICMPv6 sockets,
+ * without its IPv6 header (RFC 3542). Counters are NetBSD's `icmp6stat`.
+ *
+ * @example
+ * ```ts ignore
+ * icmp6.error(iface, bytes, ipOffset, ipLength, ICMP6_TYPE.TIME_EXCEEDED, 0, 0, false);
+ * ```
+ * @module
+ */
+
+import type { StackContext } from "../stack_context.ts";
+import type { NetInterface } from "../link/interface.ts";
+import type { PacketBuffer } from "../buf/packet_pool.ts";
+import {
+  emitIcmp6Error,
+  ICMP6_ERROR_MAX_LEN,
+  ICMP6_HEADER_LEN,
+  ICMP6_TYPE,
+  Icmp6View,
+  IPPROTO_ICMPV6,
+} from "../wire/icmpv6.ts";
+import { IPPROTO6, IPV6_HEADER_LEN, IPV6_MIN_MTU, type Ipv6View } from "../wire/ipv6.ts";
+import { formatIp6, isLinkLocal6 } from "./ip_addr.ts";
+
+// Counter names built once: no string building per packet.
+const INHIST = Array.from({ length: 256 }, (_, i) => `inhist.${i}`);
+const OUTHIST = Array.from({ length: 256 }, (_, i) => `outhist.${i}`);
+/** NetBSD's icmp6_errcount: the per-type-and-code output counter of an error. */
+function errCounter(type: number, code: number): string {
+  switch (type) {
+    case ICMP6_TYPE.DST_UNREACH:
+      return [
+        "odst_unreach_noroute",
+        "odst_unreach_admin",
+        "odst_unreach_beyondscope",
+        "odst_unreach_addr",
+        "odst_unreach_noport",
+      ][code] ?? "ounknown";
+    case ICMP6_TYPE.PACKET_TOO_BIG:
+      return "opacket_too_big";
+    case ICMP6_TYPE.TIME_EXCEEDED:
+      return ["otime_exceed_transit", "otime_exceed_reassembly"][code] ?? "ounknown";
+    case ICMP6_TYPE.PARAM_PROB:
+      return ["oparamprob_header", "oparamprob_nextheader", "oparamprob_option"][code] ??
+        "ounknown";
+    case ICMP6_TYPE.REDIRECT:
+      return "oredirect";
+    default:
+      return "ounknown";
+  }
+}
+const ERR_COUNTERS = Array.from(
+  { length: 5 },
+  (_, type) => Array.from({ length: 8 }, (_, code) => errCounter(type, code)),
+);
+
+/** The limit when the MIB has no `net.inet6.icmp6.errppslimit` (the IPv4 default). */
+export const ICMP6_ERRPPS_DEFAULT = 100;
+
+/** Where an ICMPv6 message goes out. */
+export interface Icmp6SendOptions {
+  /** Source; chosen by the IPv6 layer when `null`. */
+  src: Uint8Array | null;
+  /** Interface index of a link-local destination. */
+  zone?: number;
+  hlim?: number;
+  /** Send out of this interface. */
+  ifname?: string;
+}
+
+/** What ICMPv6 needs of the IPv6 layer. */
+export interface Icmp6Lower {
+  /** Sends the ICMPv6 message in `pkt` (checksum filled on the way), frees it; never throws. */
+  send(pkt: PacketBuffer, dst: Uint8Array, opts: Icmp6SendOptions): void;
+  /** Whether `addr` is a usable unicast address of this stack. */
+  isLocal(addr: Uint8Array): boolean;
+  /** The zone (interface index) of `addr` as seen on `iface`, for link-local addresses. */
+  zoneOf(iface: NetInterface, addr: Uint8Array): number | undefined;
+  /** Records a smaller path MTU towards `dst` (a Packet Too Big arrived). */
+  pathMtu(dst: Uint8Array, zone: number | undefined, mtu: number): void;
+  /** A Neighbour Discovery message (types 133-137), checksum already verified. */
+  ndInput(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void;
+}
+
+/** The ICMPv6 layer of a stack. */
+export class Icmp6Layer {
+  readonly #ctx: StackContext;
+  readonly #lower: Icmp6Lower;
+  readonly #view = new Icmp6View();
+  readonly #limitName: string | null;
+  #errSecond = -1;
+  #errCount = 0;
+
+  constructor(ctx: StackContext, lower: Icmp6Lower) {
+    this.#ctx = ctx;
+    this.#lower = lower;
+    const name = "net.inet6.icmp6.errppslimit";
+    this.#limitName = ctx.sysctl.has(name) ? name : null;
+  }
+
+  /**
+   * A received ICMPv6 message at `bytes[offset, offset + length)` of the
+   * datagram `ip` (reassembled, extension headers already walked).
+   */
+  input(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void {
+    const st = this.#ctx.stats.icmp6;
+    const v = this.#view;
+    if (v.wrap(ip.bytes, offset, length) !== null) {
+      st.tooshort++;
+      return;
+    }
+    if (!v.checksumOk(ip.src, ip.dst)) {
+      st.checksum++;
+      return;
+    }
+    const type = v.type;
+    st[INHIST[type]]++;
+    this.#toRawSockets(iface, ip, offset, length);
+    switch (type) {
+      case ICMP6_TYPE.ECHO_REQUEST:
+        this.#echoReply(iface, ip, offset, length);
+        return;
+      case ICMP6_TYPE.PACKET_TOO_BIG:
+        if (v.bodyLength < IPV6_HEADER_LEN) {
+          st.badlen++;
+          return;
+        }
+        this.#packetTooBig(iface, v);
+        return;
+      case ICMP6_TYPE.ROUTER_SOLICIT:
+      case ICMP6_TYPE.ROUTER_ADVERT:
+      case ICMP6_TYPE.NEIGHBOR_SOLICIT:
+      case ICMP6_TYPE.NEIGHBOR_ADVERT:
+      case ICMP6_TYPE.REDIRECT:
+        this.#lower.ndInput(iface, ip, offset, length);
+        return;
+      default:
+        if (type < 128 && v.bodyLength < IPV6_HEADER_LEN) {
+          st.badlen++;
+          return;
+        }
+        // Other errors and replies go to the raw sockets only (done above); the
+        // transport layers will take their errors from here when they exist.
+    }
+  }
+
+  /**
+   * Sends an error about the packet at `bytes[ipOffset, ipOffset + ipLength)`
+   * received on `iface`, unless RFC 4443 §2.4 forbids it or the rate limit is
+   * reached. `word` is the MTU, the pointer, or 0; `linkMcast` says the packet
+   * came as a link-layer multicast or broadcast.
+   */
+  error(
+    iface: NetInterface,
+    bytes: Uint8Array,
+    ipOffset: number,
+    ipLength: number,
+    type: number,
+    code: number,
+    word: number,
+    linkMcast: boolean,
+  ): void {
+    const st = this.#ctx.stats.icmp6;
+    st.error++;
+    st[ERR_COUNTERS[type]?.[code] ?? "ounknown"]++;
+    if (ipLength < IPV6_HEADER_LEN) return;
+    const dst = bytes.subarray(ipOffset + 24, ipOffset + 40);
+    const src = bytes.subarray(ipOffset + 8, ipOffset + 24);
+    const exempt = type === ICMP6_TYPE.PACKET_TOO_BIG ||
+      (type === ICMP6_TYPE.PARAM_PROB && code === 2);
+    if ((linkMcast || dst[0] === 0xff) && !exempt) return;
+    if (src[0] === 0xff || isUnspecified(src)) return;
+    if (aboutIcmpError(bytes, ipOffset, ipLength)) {
+      st.canterror++;
+      return;
+    }
+    if (!this.allowError()) return;
+    const pkt = this.#ctx.pool.alloc(Math.min(ICMP6_ERROR_MAX_LEN, ICMP6_HEADER_LEN + ipLength));
+    const zone = this.#lower.zoneOf(iface, src);
+    // The source is the address the packet was sent to when it is ours; else
+    // the IPv6 layer selects one. The checksum is filled once it is known.
+    const from = this.#lower.isLocal(dst) ? dst.slice() : null;
+    const to = src.slice();
+    emitIcmp6Error(
+      pkt.bytes,
+      pkt.start,
+      type,
+      code,
+      word,
+      bytes.subarray(ipOffset, ipOffset + ipLength),
+      to,
+      from ?? to,
+      pkt.length,
+    );
+    st[OUTHIST[type]]++;
+    this.#lower.send(pkt, to, { src: from, zone });
+  }
+
+  /** Copies the message, without its IPv6 header, to the raw ICMPv6 sockets (rip6_input). */
+  #toRawSockets(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void {
+    const raw = this.#ctx.raw;
+    if (!raw.wants("inet6", IPPROTO_ICMPV6)) return;
+    const src = ip.src;
+    let from = formatIp6(src);
+    if (isLinkLocal6(src)) {
+      const zone = this.#lower.zoneOf(iface, src);
+      const name = zone === undefined ? undefined : this.#ctx.interfaceByIndex(zone)?.name;
+      if (name) from += `%${name}`;
+    }
+    const msg = ip.bytes.subarray(offset, offset + length);
+    raw.deliver("inet6", IPPROTO_ICMPV6, msg, from, ip.hopLimit, iface.name);
+  }
+
+  /** Echo reply with the request's body, from the address asked (or a unicast one for a group). */
+  #echoReply(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void {
+    const src = ip.src;
+    if (src[0] === 0xff || isUnspecified(src)) return;
+    const pkt = this.#ctx.pool.alloc(length);
+    pkt.bytes.set(ip.bytes.subarray(offset, offset + length), pkt.start);
+    pkt.bytes[pkt.start] = ICMP6_TYPE.ECHO_REPLY;
+    pkt.bytes[pkt.start + 1] = 0;
+    const dst = ip.dst;
+    const from = dst[0] === 0xff ? null : dst.slice();
+    const st = this.#ctx.stats.icmp6;
+    st.reflect++;
+    st[OUTHIST[ICMP6_TYPE.ECHO_REPLY]]++;
+    this.#lower.send(pkt, src.slice(), { src: from, zone: this.#lower.zoneOf(iface, src) });
+  }
+
+  #packetTooBig(iface: NetInterface, v: Icmp6View): void {
+    const mtu = v.mtu;
+    // RFC 8200 §5: a PTB below the minimum MTU changes nothing.
+    if (mtu < IPV6_MIN_MTU) return;
+    const quoted = v.bodyOffset;
+    const dst = v.bytes.slice(quoted + 24, quoted + 40);
+    this.#lower.pathMtu(dst, this.#lower.zoneOf(iface, dst), mtu);
+  }
+
+  /**
+   * The rate limit shared by errors and redirects (NetBSD's icmp6_ratelimit):
+   * at most `errppslimit` a second (0 or less: no limit). Counts `toofreq`
+   * when it says no.
+   */
+  allowError(): boolean {
+    const limit = this.#limitName === null
+      ? ICMP6_ERRPPS_DEFAULT
+      : this.#ctx.sysctl.int(this.#limitName);
+    if (limit <= 0) return true;
+    const second = Math.floor(this.#ctx.now() / 1000);
+    if (second !== this.#errSecond) {
+      this.#errSecond = second;
+      this.#errCount = 0;
+    }
+    if (++this.#errCount <= limit) return true;
+    this.#ctx.stats.icmp6.toofreq++;
+    return false;
+  }
+}
+
+function isUnspecified(a: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Whether the packet carries an ICMPv6 error or a Redirect (RFC 4443
+ * §2.4 (e.1), (e.2)): follows the extension headers without judging them.
+ */
+function aboutIcmpError(bytes: Uint8Array, ipOffset: number, ipLength: number): boolean {
+  const end = ipOffset + ipLength;
+  let next = bytes[ipOffset + 6];
+  let at = ipOffset + IPV6_HEADER_LEN;
+  for (let n = 0; n < 64 && at + 2 <= end; n++) {
+    switch (next) {
+      case IPPROTO6.HOPOPTS:
+      case IPPROTO6.ROUTING:
+      case IPPROTO6.DSTOPTS:
+        next = bytes[at];
+        at += (bytes[at + 1] + 1) * 8;
+        continue;
+      case IPPROTO6.AH:
+        next = bytes[at];
+        at += (bytes[at + 1] + 2) * 4;
+        continue;
+      case IPPROTO6.FRAGMENT:
+        // A later fragment's upper-layer header is elsewhere: nothing to see.
+        if (((bytes[at + 2] << 8) | bytes[at + 3]) & 0xfff8) return false;
+        next = bytes[at];
+        at += 8;
+        continue;
+      case IPPROTO_ICMPV6:
+        return at < end && (bytes[at] < 128 || bytes[at] === ICMP6_TYPE.REDIRECT);
+      default:
+        return false;
+    }
+  }
+  return false;
+}
