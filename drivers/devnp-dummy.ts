@@ -19,23 +19,10 @@
 import { ErrnoError } from "../core/errno.ts";
 import type { DriverHost, DriverModule } from "../core/link/driver.ts";
 import { IFF } from "../core/link/if_flags.ts";
+import { parseMac, randomMac } from "./io/options.ts";
 
-/** Parses `mac=` in either colon or bare-hex form. */
-export function parseMac(text: string): Uint8Array | null {
-  const hex = text.includes(":") || text.includes("-")
-    ? (/^([0-9a-f]{1,2}[:-]){5}[0-9a-f]{1,2}$/i.test(text)
-      ? text.split(/[:-]/).map((p) => p.padStart(2, "0")).join("")
-      : "")
-    : text;
-  if (!/^[0-9a-f]{12}$/i.test(hex)) return null;
-  return Uint8Array.from({ length: 6 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
-}
-
-function randomMac(): Uint8Array {
-  const mac = crypto.getRandomValues(new Uint8Array(6));
-  mac[0] = (mac[0] & 0xfe) | 0x02; // unicast, locally administered
-  return mac;
-}
+/** Parses `mac=` in either colon or bare-hex form (shared with the other drivers). */
+export { parseMac };
 
 interface DummyOptions {
   mac: Uint8Array;

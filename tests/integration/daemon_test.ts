@@ -107,7 +107,7 @@ Deno.test("dummy0 create and destroy; -d dummy attaches at start", async () => {
       args: ["-d", "dummy", "name=en,mac=02:00:00:00:00:07"],
     });
     assert.equal((await a.tool("ifconfig", "-l")).stdout, "lo0 en0\n");
-    assert.equal((await a.tool("ifconfig", "-C")).stdout, "lo dummy\n");
+    assert.equal((await a.tool("ifconfig", "-C")).stdout, "lo dummy shmif\n");
     assert.deepEqual(await a.tool("ifconfig", "dummy0", "create"), {
       code: 0,
       stdout: "",

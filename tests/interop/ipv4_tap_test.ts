@@ -113,8 +113,6 @@ Deno.test({
           cap.file,
           "-o",
           "ip.check_checksum:TRUE",
-          "-o",
-          "icmp.check_checksum:TRUE",
           "-Y",
           "eth.src == 02:00:5e:00:02:02 && (_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == 0 || icmp.checksum.status == 0)",
         ]);

@@ -90,7 +90,9 @@ export class Netns {
 
   /** Makes a fresh namespace with its loopback up. */
   static async create(): Promise<Netns> {
-    const name = `iopkt${Deno.pid}n${counter++}`;
+    // Test files run side by side in one process: the pid alone does not make a name unique.
+    const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+    const name = `iopkt${Deno.pid}n${counter++}r${rand}`;
     await must("ip", ["netns", "add", name]);
     const ns = new Netns(name);
     await ns.run("ip", ["link", "set", "lo", "up"]);

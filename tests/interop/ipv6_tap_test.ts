@@ -1,0 +1,186 @@
+/**
+ * Interop, IPv6: the v6 daemon on Linux TAP devices in namespaces the test made,
+ * against Linux's ping -6, ip -6 neigh, and tshark's verdict on our frames.
+ */
+import assert from "node:assert/strict";
+import { interopUnavailable, linkExists, Netns, sh, which } from "../kit/netns.ts";
+import { startDaemon, type TestDaemon, waitFor } from "../kit/processes.ts";
+
+const skip = interopUnavailable();
+if (skip) console.log(`interop IPv6 tests skipped: ${skip}`);
+
+const MAC = "02:00:5e:00:06:02";
+/** Our link-local address: EUI-64 from MAC (RFC 4291 appendix A). */
+const LINK_LOCAL = "fe80::5eff:fe00:602";
+
+function devName(tag: string): string {
+  return `iq${Deno.pid % 100000}${tag}`;
+}
+
+/** Waits until `ifconfig IF` shows no tentative address (DAD done), bounded. */
+async function dadDone(d: TestDaemon, ifname: string): Promise<void> {
+  await waitFor(`DAD on ${ifname}`, async () => {
+    const out = (await d.tool("ifconfig", ifname)).stdout;
+    return out.includes("inet6 ") && !out.includes("tentative");
+  }, 15_000);
+}
+
+Deno.test({
+  name: "ping6 both ways over TAP: global, link-local, a 10000-byte echo; ip -6 neigh sees us",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dev = devName("a");
+    const d = await startDaemon("io-pkt-v6-hc", {
+      args: ["-d", "tap", `host=${dev},name=en,mac=${MAC}`],
+    });
+    const ns = await Netns.create();
+    const file = Deno.makeTempFileSync({ suffix: ".pcap" });
+    let cap: Deno.ChildProcess | null = null;
+    try {
+      await waitFor("the TAP device", () => linkExists(dev));
+      await ns.adopt(dev, ["2001:db8::1/64"]);
+      if (which("tcpdump")) {
+        cap = new Deno.Command("ip", {
+          args: ["netns", "exec", ns.name, "tcpdump", "-i", dev, "-U", "-n", "-w", file],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        await waitFor("tcpdump to open the capture", () => Deno.statSync(file).size > 0, 10_000);
+      }
+      assert.equal((await d.tool("ifconfig", "en0", "up")).code, 0);
+      assert.equal(
+        (await d.tool("ifconfig", "en0", "inet6", "2001:db8::2", "prefixlen", "64")).code,
+        0,
+      );
+      await dadDone(d, "en0");
+      const shown = (await d.tool("ifconfig", "en0")).stdout;
+      assert.match(shown, new RegExp(`\\tinet6 ${LINK_LOCAL}%en0 prefixlen 64 scopeid 0x2\\n`));
+      assert.match(shown, /\tinet6 2001:db8::2 prefixlen 64\n/);
+
+      const global = await ns.exec("ping", [
+        "-6",
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        "2001:db8::2",
+      ]);
+      assert.equal(global.code, 0, global.stdout + global.stderr);
+      const ll = await ns.exec("ping", [
+        "-6",
+        "-c",
+        "2",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        `${LINK_LOCAL}%${dev}`,
+      ]);
+      assert.equal(ll.code, 0, ll.stdout + ll.stderr);
+      const big = await ns.exec("ping", ["-6", "-c", "1", "-s", "10000", "-W", "3", "2001:db8::2"]);
+      assert.equal(big.code, 0, big.stdout + big.stderr);
+      assert.match(big.stdout, /10008 bytes from 2001:db8::2/);
+      const neigh = await ns.run("ip", ["-6", "neigh", "show", "2001:db8::2", "dev", dev]);
+      assert.match(neigh, new RegExp(`lladdr ${MAC} (router )?(REACHABLE|DELAY|STALE)`));
+
+      const ours = await d.tool("ping6", "-c", "3", "-i", "0.2", "2001:db8::1");
+      assert.equal(ours.code, 0, ours.stdout + ours.stderr);
+      assert.match(ours.stdout, /^PING6\(104=40\+8\+56 bytes\) 2001:db8::2 --> 2001:db8::1\n/);
+      const linuxLl =
+        (await ns.run("ip", ["-6", "addr", "show", "dev", dev])).match(/fe80::[0-9a-f:]+/)![0];
+      const ours2 = await d.tool("ping6", "-c", "2", "-i", "0.2", `${linuxLl}%en0`);
+      assert.equal(ours2.code, 0, ours2.stdout + ours2.stderr);
+      const ndp = await d.tool("ndp", "-an");
+      assert.match(ndp.stdout, /2001:db8::1 +[0-9a-f:]{17} +en0 /);
+
+      if (cap && which("tshark")) {
+        cap.kill("SIGTERM");
+        await cap.status;
+        cap = null;
+        const bad = await sh("tshark", [
+          "-r",
+          file,
+          "-Y",
+          `eth.src == ${MAC} && (_ws.malformed || _ws.expert.severity >= error || icmpv6.checksum.status == 0)`,
+        ]);
+        assert.equal(bad.code, 0, bad.stderr);
+        assert.equal(bad.stdout.trim(), "", "frames tshark finds malformed or with bad checksums");
+        const count = await sh("tshark", ["-r", file, "-Y", `eth.src == ${MAC} && icmpv6`]);
+        assert.ok(count.stdout.trim().split("\n").length >= 10, "the capture holds our ICMPv6");
+      }
+    } finally {
+      if (cap) {
+        cap.kill("SIGTERM");
+        await cap.status;
+      }
+      await d.stop();
+      Deno.removeSync(d.prefix, { recursive: true });
+      await ns.close();
+      Deno.removeSync(file);
+    }
+  },
+});
+
+Deno.test({
+  name: "IPv6 forwarding between two TAP-attached namespaces, hop limit decremented; off, no",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const left = devName("l"), right = devName("r");
+    const d = await startDaemon("io-pkt-v6-hc", {
+      args: ["-d", "tap", `host=${left},name=en`, "-d", "tap", `host=${right},name=en`],
+    });
+    const n1 = await Netns.create(), n2 = await Netns.create();
+    try {
+      await waitFor(
+        "both TAP devices",
+        async () => (await linkExists(left)) && (await linkExists(right)),
+      );
+      await n1.adopt(left, ["2001:db8:1::1/64"]);
+      await n2.adopt(right, ["2001:db8:2::1/64"]);
+      await n1.route("default", "2001:db8:1::2");
+      await n2.route("default", "2001:db8:2::2");
+      for (const [i, a] of [["en0", "2001:db8:1::2"], ["en1", "2001:db8:2::2"]]) {
+        assert.equal((await d.tool("ifconfig", i, "up")).code, 0);
+        assert.equal((await d.tool("ifconfig", i, "inet6", a, "prefixlen", "64")).code, 0);
+        await dadDone(d, i);
+      }
+      const off = await n1.exec("ping", ["-6", "-c", "1", "-W", "1", "2001:db8:2::1"]);
+      assert.notEqual(off.code, 0, "no forwarding while net.inet6.ip6.forwarding is 0");
+      assert.equal((await d.tool("sysctl", "-w", "net.inet6.ip6.forwarding=1")).code, 0);
+      const there = await n1.exec("ping", [
+        "-6",
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        "2001:db8:2::1",
+      ]);
+      assert.equal(there.code, 0, there.stdout + there.stderr);
+      assert.match(there.stdout, /ttl=63/);
+      const back = await n2.exec("ping", [
+        "-6",
+        "-c",
+        "2",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        "2001:db8:1::1",
+      ]);
+      assert.equal(back.code, 0, back.stdout + back.stderr);
+    } finally {
+      await d.stop();
+      Deno.removeSync(d.prefix, { recursive: true });
+      await n1.close();
+      await n2.close();
+    }
+  },
+});
