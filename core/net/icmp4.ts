@@ -18,6 +18,7 @@ import type { NetInterface } from "../link/interface.ts";
 import { emitIcmpError, ICMP_MINLEN, ICMP_TYPE, IcmpView, isIcmpError } from "../wire/icmp.ts";
 import { IPPROTO, type Ipv4View } from "../wire/ipv4.ts";
 import { checksum } from "../wire/checksum.ts";
+import { writeU32 } from "../wire/bytes.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { formatIp4 } from "./ip_addr.ts";
 
@@ -202,11 +203,4 @@ export class Icmp4Layer {
     const src = toGroup ? (iface.inet[0]?.addr ?? null) : ip.dst;
     this.#lower.sendIcmp(pkt, ip.src, src);
   }
-}
-
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
 }

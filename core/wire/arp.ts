@@ -31,6 +31,7 @@
  * ```
  * @module
  */
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
 
 /** ARP opcodes (RFC 826, RFC 903 for RARP); others pass through as numbers. */
 export const ARP_OP = {
@@ -88,26 +89,6 @@ export interface ArpRepr {
   tpa: number;
 }
 
-function rd16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
-
-function rd32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
-function wr16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v;
-}
-
-function wr32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
-}
-
 /** A reusable view over an Ethernet/IPv4 ARP packet. */
 export class ArpView {
   #b: Uint8Array = new Uint8Array(0);
@@ -148,12 +129,12 @@ export class ArpView {
 
   /** Hardware address space (1 for Ethernet). */
   get hardwareType(): number {
-    return rd16(this.#b, this.#o + F.HRD);
+    return readU16(this.#b, this.#o + F.HRD);
   }
 
   /** Protocol address space (an EtherType; 0x0800 for IPv4). */
   get protocolType(): number {
-    return rd16(this.#b, this.#o + F.PRO);
+    return readU16(this.#b, this.#o + F.PRO);
   }
 
   /** Hardware address length. */
@@ -168,7 +149,7 @@ export class ArpView {
 
   /** Opcode (`ARP_OP`). */
   get op(): number {
-    return rd16(this.#b, this.#o + F.OP);
+    return readU16(this.#b, this.#o + F.OP);
   }
 
   /** Sender hardware address (a subarray: no copy). */
@@ -183,7 +164,7 @@ export class ArpView {
 
   /** Sender protocol address. */
   get spa(): number {
-    return rd32(this.#b, this.#o + F.SPA);
+    return readU32(this.#b, this.#o + F.SPA);
   }
 
   /** Target hardware address (a subarray: no copy). */
@@ -198,12 +179,12 @@ export class ArpView {
 
   /** Target protocol address. */
   get tpa(): number {
-    return rd32(this.#b, this.#o + F.TPA);
+    return readU32(this.#b, this.#o + F.TPA);
   }
 
   /** Sets the opcode. */
   setOp(op: number): void {
-    wr16(this.#b, this.#o + F.OP, op);
+    writeU16(this.#b, this.#o + F.OP, op);
   }
 
   /** Sets the sender hardware address (`mac` may overlap the packet). */
@@ -213,7 +194,7 @@ export class ArpView {
 
   /** Sets the sender protocol address. */
   setSpa(addr: number): void {
-    wr32(this.#b, this.#o + F.SPA, addr);
+    writeU32(this.#b, this.#o + F.SPA, addr);
   }
 
   /** Sets the target hardware address (`mac` may overlap the packet). */
@@ -223,19 +204,19 @@ export class ArpView {
 
   /** Sets the target protocol address. */
   setTpa(addr: number): void {
-    wr32(this.#b, this.#o + F.TPA, addr);
+    writeU32(this.#b, this.#o + F.TPA, addr);
   }
 }
 
 /** Writes an Ethernet/IPv4 ARP packet (`ARP_LEN` bytes) at `offset`. */
 export function emitArp(bytes: Uint8Array, offset: number, arp: ArpRepr): void {
-  wr16(bytes, offset + F.HRD, ARP_HRD_ETHER);
-  wr16(bytes, offset + F.PRO, ARP_PRO_IPV4);
+  writeU16(bytes, offset + F.HRD, ARP_HRD_ETHER);
+  writeU16(bytes, offset + F.PRO, ARP_PRO_IPV4);
   bytes[offset + F.HLN] = 6;
   bytes[offset + F.PLN] = 4;
-  wr16(bytes, offset + F.OP, arp.op);
+  writeU16(bytes, offset + F.OP, arp.op);
   bytes.set(arp.sha.subarray(0, 6), offset + F.SHA);
-  wr32(bytes, offset + F.SPA, arp.spa);
+  writeU32(bytes, offset + F.SPA, arp.spa);
   bytes.set(arp.tha.subarray(0, 6), offset + F.THA);
-  wr32(bytes, offset + F.TPA, arp.tpa);
+  writeU32(bytes, offset + F.TPA, arp.tpa);
 }

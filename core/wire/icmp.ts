@@ -22,6 +22,7 @@
  */
 
 import { checksum } from "./checksum.ts";
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
 
 /** ICMP message types; others pass through as numbers. */
 export const ICMP_TYPE = {
@@ -161,26 +162,6 @@ export interface IcmpErrorRepr {
   extra: number;
 }
 
-function rd16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
-
-function rd32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
-function wr16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v;
-}
-
-function wr32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
-}
-
 /** A reusable view over an ICMP message (the whole IP payload). */
 export class IcmpView {
   #b: Uint8Array = new Uint8Array(0);
@@ -223,27 +204,27 @@ export class IcmpView {
 
   /** Checksum as stored. */
   get checksum(): number {
-    return rd16(this.#b, this.#o + F.SUM);
+    return readU16(this.#b, this.#o + F.SUM);
   }
 
   /** The raw second header word. */
   get rest(): number {
-    return rd32(this.#b, this.#o + F.REST);
+    return readU32(this.#b, this.#o + F.REST);
   }
 
   /** Identifier (echo, timestamp, information, mask messages). */
   get id(): number {
-    return rd16(this.#b, this.#o + F.ID);
+    return readU16(this.#b, this.#o + F.ID);
   }
 
   /** Sequence number (echo, timestamp, information, mask messages). */
   get seq(): number {
-    return rd16(this.#b, this.#o + F.SEQ);
+    return readU16(this.#b, this.#o + F.SEQ);
   }
 
   /** Next-hop MTU of "fragmentation needed" (type 3 code 4, RFC 1191); 0 from old routers. */
   get nextHopMtu(): number {
-    return rd16(this.#b, this.#o + F.MTU);
+    return readU16(this.#b, this.#o + F.MTU);
   }
 
   /** Octet pointer of parameter problem (type 12). */
@@ -253,7 +234,7 @@ export class IcmpView {
 
   /** Gateway address of redirect (type 5). */
   get gateway(): number {
-    return rd32(this.#b, this.#o + F.REST);
+    return readU32(this.#b, this.#o + F.REST);
   }
 
   /** Offset of the data after the 8-byte header (for errors: the quoted datagram). */
@@ -283,22 +264,22 @@ export class IcmpView {
 
   /** Sets the identifier (checksum not updated). */
   setId(id: number): void {
-    wr16(this.#b, this.#o + F.ID, id);
+    writeU16(this.#b, this.#o + F.ID, id);
   }
 
   /** Sets the sequence number (checksum not updated). */
   setSeq(seq: number): void {
-    wr16(this.#b, this.#o + F.SEQ, seq);
+    writeU16(this.#b, this.#o + F.SEQ, seq);
   }
 
   /** Sets the raw second header word (checksum not updated). */
   setRest(word: number): void {
-    wr32(this.#b, this.#o + F.REST, word);
+    writeU32(this.#b, this.#o + F.REST, word);
   }
 
   /** Stores a checksum value as is. */
   setChecksum(sum: number): void {
-    wr16(this.#b, this.#o + F.SUM, sum);
+    writeU16(this.#b, this.#o + F.SUM, sum);
   }
 
   /** Computes the checksum over the whole message and stores it. */
@@ -310,7 +291,7 @@ export class IcmpView {
 function fill(b: Uint8Array, at: number, length: number): void {
   b[at + F.SUM] = 0;
   b[at + F.SUM + 1] = 0;
-  wr16(b, at + F.SUM, checksum(b, at, at + length));
+  writeU16(b, at + F.SUM, checksum(b, at, at + length));
 }
 
 /** Copies `data` after the header, or leaves `data` bytes already there; returns the length. */
@@ -333,8 +314,8 @@ export function emitIcmpEcho(
 ): void {
   bytes[offset + F.TYPE] = echo.type;
   bytes[offset + F.CODE] = echo.code ?? 0;
-  wr16(bytes, offset + F.ID, echo.id);
-  wr16(bytes, offset + F.SEQ, echo.seq);
+  writeU16(bytes, offset + F.ID, echo.id);
+  writeU16(bytes, offset + F.SEQ, echo.seq);
   fill(bytes, offset, F.DATA + place(bytes, offset + F.DATA, payload));
 }
 
@@ -352,7 +333,7 @@ export function emitIcmpError(
 ): void {
   bytes[offset + F.TYPE] = err.type;
   bytes[offset + F.CODE] = err.code;
-  wr32(bytes, offset + F.REST, err.extra);
+  writeU32(bytes, offset + F.REST, err.extra);
   fill(bytes, offset, F.DATA + place(bytes, offset + F.DATA, quoted));
 }
 

@@ -26,6 +26,7 @@
  */
 
 import { checksum, updateChecksum } from "./checksum.ts";
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
 
 /** IP protocol numbers (IANA); others pass through as numbers. */
 export const IPPROTO = {
@@ -172,26 +173,6 @@ export interface Ipv4Repr {
   dst: number;
 }
 
-function rd16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
-
-function rd32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
-function wr16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v;
-}
-
-function wr32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
-}
-
 /** A reusable view over an IPv4 datagram. */
 export class Ipv4View {
   #b: Uint8Array = new Uint8Array(0);
@@ -263,12 +244,12 @@ export class Ipv4View {
 
   /** Total length of the datagram (the true packet length, without link padding). */
   get totalLength(): number {
-    return rd16(this.#b, this.#o + F.LEN);
+    return readU16(this.#b, this.#o + F.LEN);
   }
 
   /** Identification. */
   get id(): number {
-    return rd16(this.#b, this.#o + F.ID);
+    return readU16(this.#b, this.#o + F.ID);
   }
 
   /** The three flag bits (reserved, DF, MF) as a number 0-7. */
@@ -288,12 +269,12 @@ export class Ipv4View {
 
   /** Fragment offset in bytes. */
   get fragOffset(): number {
-    return (rd16(this.#b, this.#o + F.OFF) & IP_OFFMASK) << 3;
+    return (readU16(this.#b, this.#o + F.OFF) & IP_OFFMASK) << 3;
   }
 
   /** Whether this is a fragment (MF set or a non-zero offset). */
   get isFragment(): boolean {
-    return (rd16(this.#b, this.#o + F.OFF) & (IP_MF | IP_OFFMASK)) !== 0;
+    return (readU16(this.#b, this.#o + F.OFF) & (IP_MF | IP_OFFMASK)) !== 0;
   }
 
   /** Time to live. */
@@ -308,17 +289,17 @@ export class Ipv4View {
 
   /** Header checksum as stored. */
   get checksum(): number {
-    return rd16(this.#b, this.#o + F.SUM);
+    return readU16(this.#b, this.#o + F.SUM);
   }
 
   /** Source address. */
   get src(): number {
-    return rd32(this.#b, this.#o + F.SRC);
+    return readU32(this.#b, this.#o + F.SRC);
   }
 
   /** Destination address. */
   get dst(): number {
-    return rd32(this.#b, this.#o + F.DST);
+    return readU32(this.#b, this.#o + F.DST);
   }
 
   /** Offset of the options in `bytes`. */
@@ -349,10 +330,10 @@ export class Ipv4View {
   /** Sets the TTL and updates the checksum incrementally (RFC 1624). */
   setTtl(ttl: number): void {
     const at = this.#o + F.TTL;
-    const old = rd16(this.#b, at);
+    const old = readU16(this.#b, at);
     this.#b[at] = ttl;
     const sumAt = this.#o + F.SUM;
-    wr16(this.#b, sumAt, updateChecksum(rd16(this.#b, sumAt), old, rd16(this.#b, at)));
+    writeU16(this.#b, sumAt, updateChecksum(readU16(this.#b, sumAt), old, readU16(this.#b, at)));
   }
 
   /** Sets the type of service byte (checksum not updated). */
@@ -362,17 +343,17 @@ export class Ipv4View {
 
   /** Sets the total length (checksum not updated). */
   setTotalLength(length: number): void {
-    wr16(this.#b, this.#o + F.LEN, length);
+    writeU16(this.#b, this.#o + F.LEN, length);
   }
 
   /** Sets the identification (checksum not updated). */
   setId(id: number): void {
-    wr16(this.#b, this.#o + F.ID, id);
+    writeU16(this.#b, this.#o + F.ID, id);
   }
 
   /** Sets DF, MF and the fragment offset in bytes (checksum not updated). */
   setFragment(df: boolean, mf: boolean, fragOffset: number): void {
-    wr16(
+    writeU16(
       this.#b,
       this.#o + F.OFF,
       (df ? IP_DF : 0) | (mf ? IP_MF : 0) | ((fragOffset >>> 3) & IP_OFFMASK),
@@ -386,17 +367,17 @@ export class Ipv4View {
 
   /** Sets the source address (checksum not updated). */
   setSrc(addr: number): void {
-    wr32(this.#b, this.#o + F.SRC, addr);
+    writeU32(this.#b, this.#o + F.SRC, addr);
   }
 
   /** Sets the destination address (checksum not updated). */
   setDst(addr: number): void {
-    wr32(this.#b, this.#o + F.DST, addr);
+    writeU32(this.#b, this.#o + F.DST, addr);
   }
 
   /** Stores a checksum value as is. */
   setChecksum(sum: number): void {
-    wr16(this.#b, this.#o + F.SUM, sum);
+    writeU16(this.#b, this.#o + F.SUM, sum);
   }
 
   /** Computes the header checksum over the header (options included) and stores it. */
@@ -404,7 +385,7 @@ export class Ipv4View {
     const sumAt = this.#o + F.SUM;
     this.#b[sumAt] = 0;
     this.#b[sumAt + 1] = 0;
-    wr16(this.#b, sumAt, checksum(this.#b, this.#o, this.#o + this.headerLen));
+    writeU16(this.#b, sumAt, checksum(this.#b, this.#o, this.#o + this.headerLen));
   }
 }
 
@@ -505,9 +486,9 @@ export function ipv4OptionCopied(type: number): boolean {
 export function emitIpv4Header(bytes: Uint8Array, offset: number, ip: Ipv4Repr): void {
   bytes[offset + F.VHL] = 0x45;
   bytes[offset + F.TOS] = ip.tos;
-  wr16(bytes, offset + F.LEN, ip.totalLength);
-  wr16(bytes, offset + F.ID, ip.id);
-  wr16(
+  writeU16(bytes, offset + F.LEN, ip.totalLength);
+  writeU16(bytes, offset + F.ID, ip.id);
+  writeU16(
     bytes,
     offset + F.OFF,
     (ip.df ? IP_DF : 0) | (ip.mf ? IP_MF : 0) | ((ip.fragOffset >>> 3) & IP_OFFMASK),
@@ -516,7 +497,7 @@ export function emitIpv4Header(bytes: Uint8Array, offset: number, ip: Ipv4Repr):
   bytes[offset + F.PROTO] = ip.protocol;
   bytes[offset + F.SUM] = 0;
   bytes[offset + F.SUM + 1] = 0;
-  wr32(bytes, offset + F.SRC, ip.src);
-  wr32(bytes, offset + F.DST, ip.dst);
-  wr16(bytes, offset + F.SUM, checksum(bytes, offset, offset + IPV4_HEADER_LEN));
+  writeU32(bytes, offset + F.SRC, ip.src);
+  writeU32(bytes, offset + F.DST, ip.dst);
+  writeU16(bytes, offset + F.SUM, checksum(bytes, offset, offset + IPV4_HEADER_LEN));
 }

@@ -38,6 +38,7 @@
  */
 
 import { fillIcmp6Checksum, ICMP6_TYPE, icmp6ChecksumOk } from "./icmpv6.ts";
+import { readU32, writeU16, writeU32 } from "./bytes.ts";
 
 /** Neighbour Discovery option types this stack names; others are skipped. */
 export const ND_OPT = {
@@ -105,22 +106,6 @@ export type NdError = "tooshort" | "badcode";
 
 /** Why a message's options were refused: a zero length, or an option past the end. */
 export type NdOptError = "badoptlen" | "truncated";
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
 
 function zero(b: Uint8Array, from: number, to: number): void {
   b.fill(0, from, to);
@@ -210,7 +195,7 @@ export class NdMessageView {
 
   /** The 32-bit word at `at` from the message start. */
   protected u32At(at: number): number {
-    return u32(this.#b, this.#o + at);
+    return readU32(this.#b, this.#o + at);
   }
 }
 
@@ -474,7 +459,7 @@ export function ndOptLinkAddr(bytes: Uint8Array, at: number): Uint8Array {
 
 /** The MTU carried by an MTU option at `at`. */
 export function ndOptMtu(bytes: Uint8Array, at: number): number {
-  return u32(bytes, at + 4);
+  return readU32(bytes, at + 4);
 }
 
 /** The 6 (or more) nonce bytes of a Nonce option at `at` (a subarray: no copy). */
@@ -524,12 +509,12 @@ export class PrefixInfoView {
 
   /** Valid lifetime in seconds ({@link ND_INFINITE_LIFETIME}: forever). */
   get validLifetime(): number {
-    return u32(this.#b, this.#o + PI.VALID);
+    return readU32(this.#b, this.#o + PI.VALID);
   }
 
   /** Preferred lifetime in seconds ({@link ND_INFINITE_LIFETIME}: forever). */
   get preferredLifetime(): number {
-    return u32(this.#b, this.#o + PI.PREFERRED);
+    return readU32(this.#b, this.#o + PI.PREFERRED);
   }
 
   /** The prefix (a subarray: no copy; bits past the length are not cleared). */
@@ -568,9 +553,9 @@ export function emitRouterAdvert(
   emitNdHead(bytes, offset, ICMP6_TYPE.ROUTER_ADVERT);
   bytes[offset + RA.CURHOPLIMIT] = curHopLimit;
   bytes[offset + RA.FLAGS] = flags;
-  put16(bytes, offset + RA.LIFETIME, routerLifetime);
-  put32(bytes, offset + RA.REACHABLE, reachableTime);
-  put32(bytes, offset + RA.RETRANS, retransTimer);
+  writeU16(bytes, offset + RA.LIFETIME, routerLifetime);
+  writeU32(bytes, offset + RA.REACHABLE, reachableTime);
+  writeU32(bytes, offset + RA.RETRANS, retransTimer);
   return ND_RA_LEN;
 }
 
@@ -642,8 +627,8 @@ export function emitNdPrefixOpt(
   bytes[offset + 1] = ND_PREFIX_OPT_LEN / 8;
   bytes[offset + PI.PLEN] = prefixLength;
   bytes[offset + PI.FLAGS] = flags;
-  put32(bytes, offset + PI.VALID, validLifetime);
-  put32(bytes, offset + PI.PREFERRED, preferredLifetime);
+  writeU32(bytes, offset + PI.VALID, validLifetime);
+  writeU32(bytes, offset + PI.PREFERRED, preferredLifetime);
   zero(bytes, offset + 12, offset + PI.PREFIX);
   bytes.set(prefix.subarray(0, 16), offset + PI.PREFIX);
   return ND_PREFIX_OPT_LEN;
@@ -655,7 +640,7 @@ export function emitNdMtuOpt(bytes: Uint8Array, offset: number, mtu: number): nu
   bytes[offset + 1] = 1;
   bytes[offset + 2] = 0;
   bytes[offset + 3] = 0;
-  put32(bytes, offset + 4, mtu);
+  writeU32(bytes, offset + 4, mtu);
   return 8;
 }
 
@@ -705,7 +690,7 @@ export function emitMld(
   dst: Uint8Array,
 ): number {
   emitNdHead(bytes, offset, type);
-  put16(bytes, offset + MLD.MAXDELAY, maxDelay);
+  writeU16(bytes, offset + MLD.MAXDELAY, maxDelay);
   bytes[offset + 6] = 0;
   bytes[offset + 7] = 0;
   bytes.set(group.subarray(0, 16), offset + MLD.GROUP);

@@ -9,25 +9,9 @@ import {
   ArpView,
   emitArp,
 } from "../../core/wire/arp.ts";
-
-function hex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, "");
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+import { hex, mulberry32 } from "../kit/bytes.ts";
 
 /** mulberry32: a small seeded PRNG, so random trials repeat exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Fixtures captured from Linux: two network namespaces joined by a veth pair
 // (02:00:00:00:00:0a = 192.0.2.1/25, 02:00:00:00:00:0b = 192.0.2.2/25),

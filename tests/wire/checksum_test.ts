@@ -7,25 +7,10 @@ import {
   sumWords,
   updateChecksum,
 } from "../../core/wire/checksum.ts";
-
-function hex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, "");
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+import { hex, mulberry32 } from "../kit/bytes.ts";
+import { readU16, readU32 } from "../../core/wire/bytes.ts";
 
 /** mulberry32: a small seeded PRNG, so random trials repeat exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A reference checksum, the slow way: end-around carry after every word. */
 function reference(bytes: Uint8Array): number {
@@ -35,14 +20,6 @@ function reference(bytes: Uint8Array): number {
     if (sum > 0xffff) sum = (sum & 0xffff) + 1;
   }
   return ~sum & 0xffff;
-}
-
-function rd16(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
-
-function rd32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 }
 
 // Fixtures captured from Linux with tcpdump: two network namespaces joined by a
@@ -71,8 +48,8 @@ const ICMP6_RS = hex(`
 
 /** Verifies a transport checksum over an IPv4 datagram with a 20-byte header. */
 function transportSum4(ip: Uint8Array): number {
-  const len = rd16(ip, 2) - 20;
-  const pseudo = pseudoSum4(rd32(ip, 12), rd32(ip, 16), ip[9], len);
+  const len = readU16(ip, 2) - 20;
+  const pseudo = pseudoSum4(readU32(ip, 12), readU32(ip, 16), ip[9], len);
   return finishChecksum(sumWords(ip, 20, 20 + len, pseudo));
 }
 
@@ -89,7 +66,7 @@ Deno.test("a correct header sums to zero and recomputes to its stored checksum",
   for (const pkt of [UDP_ODD, TCP_SYN, TCP_RST]) {
     assert.equal(checksum(pkt, 0, 20), 0);
     const copy = pkt.slice(0, 20);
-    const stored = rd16(copy, 10);
+    const stored = readU16(copy, 10);
     copy[10] = 0;
     copy[11] = 0;
     assert.equal(checksum(copy), stored);
@@ -143,7 +120,7 @@ Deno.test("IPv4 pseudo-header: UDP of odd length, TCP SYN and RST from Linux", (
   for (const pkt of [UDP_ODD, TCP_SYN, TCP_RST]) assert.equal(transportSum4(pkt), 0);
   // Recompute the UDP checksum from scratch (field at offset 6 of the UDP header).
   const udp = UDP_ODD.slice(20);
-  const stored = rd16(udp, 6);
+  const stored = readU16(udp, 6);
   udp[6] = 0;
   udp[7] = 0;
   const pseudo = pseudoSum4(0xc0000201, 0xc0000202, 17, udp.length);
@@ -155,11 +132,11 @@ Deno.test("IPv4 pseudo-header: UDP of odd length, TCP SYN and RST from Linux", (
 Deno.test("IPv6 pseudo-header: an ICMPv6 router solicitation from Linux", () => {
   const src = ICMP6_RS.subarray(8, 24);
   const dst = ICMP6_RS.subarray(24, 40);
-  const len = rd16(ICMP6_RS, 4);
+  const len = readU16(ICMP6_RS, 4);
   const msg = ICMP6_RS.slice(40);
   assert.equal(len, msg.length);
   assert.equal(finishChecksum(sumWords(msg, 0, len, pseudoSum6(src, dst, 58, len))), 0);
-  const stored = rd16(msg, 2);
+  const stored = readU16(msg, 2);
   msg[2] = 0;
   msg[3] = 0;
   assert.equal(stored, 0x7b1a);
@@ -210,7 +187,7 @@ Deno.test("incremental update equals recomputation over random trials", () => {
     for (let k = 0; k < 3; k++) {
       let at = 2 * int(words);
       if (at === sumAt) at = (at + 2) % b.length;
-      const old = rd16(b, at);
+      const old = readU16(b, at);
       const next = edge ? (rnd() < 0.5 ? 0 : 0xffff) : int(0x10000);
       b[at] = next >> 8;
       b[at + 1] = next & 0xff;

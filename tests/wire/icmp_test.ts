@@ -20,25 +20,9 @@ import {
   isIcmpInfo,
 } from "../../core/wire/icmp.ts";
 import { ipv4OptionsProblem, Ipv4View } from "../../core/wire/ipv4.ts";
-
-function hex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, "");
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+import { hex, mulberry32 } from "../kit/bytes.ts";
 
 /** mulberry32: a small seeded PRNG, so random trials repeat exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Fixtures: IPv4 datagrams carrying ICMP (Ethernet header stripped), captured
 // from Linux with tcpdump in network namespaces joined by veth pairs, nothing

@@ -50,33 +50,13 @@ import {
   RouterSolicitView,
   solicitedNode,
 } from "../../core/wire/ndp.ts";
-
-function hex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, "");
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
+import { hex, prng, toHex } from "../kit/bytes.ts";
 
 function mac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 /** A seeded PRNG (mulberry32), so property runs repeat exactly. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
-}
 
 // Captured from Linux 6.18 (iputils ping 20221126, tcpdump 4.99.3): two network namespaces
 // created for the capture, joined by a veth pair (02:00:00:00:00:01 = 2001:db8::1 and
