@@ -49,6 +49,7 @@
  * @module
  */
 
+import { toBase64 } from "../core/control/base64.ts";
 import type { SocketEvent } from "../core/control/ops.ts";
 import { formatIp4, parseIp4 } from "../core/net/ip_addr.ts";
 import { checksum } from "../core/wire/checksum.ts";
@@ -66,7 +67,6 @@ import {
   RttStats,
   runPingLoop,
   SYSTEM_CLOCK,
-  toBase64,
   Waker,
   withRawSocket,
 } from "./ping_engine.ts";

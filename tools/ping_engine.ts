@@ -33,6 +33,7 @@
  * @module
  */
 
+import { fromBase64 as decodeBase64 } from "../core/control/base64.ts";
 import { ErrnoError, strerror } from "../core/errno.ts";
 import type { ControlClient, ToolContext } from "./tool_context.ts";
 
@@ -323,23 +324,9 @@ export function parsePattern(text: string): Uint8Array | null {
 // ---------------------------------------------------------------------------
 // Small shared pieces
 
-/** Base64 text of bytes (the control protocol's encoding of datagrams). */
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 /** Bytes of base64 text; empty for malformed input. */
 export function fromBase64(text: string): Uint8Array {
-  try {
-    const s = atob(text);
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  } catch {
-    return new Uint8Array(0);
-  }
+  return decodeBase64(text) ?? new Uint8Array(0);
 }
 
 /** The errno message of an error, or its text. */

@@ -48,6 +48,7 @@
  * @module
  */
 
+import { toBase64 } from "../core/control/base64.ts";
 import type { SocketEvent } from "../core/control/ops.ts";
 import { ErrnoError } from "../core/errno.ts";
 import { formatIp6, isLinkLocal6, parseIp6, splitZone } from "../core/net/ip_addr.ts";
@@ -65,7 +66,6 @@ import {
   RttStats,
   runPingLoop,
   SYSTEM_CLOCK,
-  toBase64,
   Waker,
   withRawSocket,
 } from "./ping_engine.ts";

@@ -19,6 +19,7 @@ import type { Stack } from "../stack.ts";
 import type { AddrSpec, ControlReply, ControlRequest, RouteSpec, SocketEvent } from "./ops.ts";
 import { addRoute, changeRoute, deleteRoute, flushRoutes, getRoute } from "../net/route_ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
+import { fromBase64, toBase64 } from "./base64.ts";
 
 /** The connection that owns sockets: where their datagrams go, and which are its own. */
 export interface SocketOwner {
@@ -32,23 +33,6 @@ export interface RequestContext {
   privileged: boolean;
   /** The asking connection, for socket requests; without one, sockets cannot be opened. */
   owner?: SocketOwner;
-}
-
-/** Base64 text to bytes; EINVAL when it is not base64. */
-function fromBase64(text: string): Uint8Array {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    throw new ErrnoError("EINVAL", "data");
-  }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
 }
 
 function ownedSocket(ctx: RequestContext, v: unknown): number {
@@ -233,7 +217,7 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
     }
     case "sockSendTo": {
       const sock = ownedSocket(ctx, r.sock);
-      const data = fromBase64(str(r.data, "data", 200_000));
+      const data = fromBase64(str(r.data, "data", 200_000)) ?? bad("data");
       const sent = stack.sendRaw(sock, str(r.addr, "address"), data, {
         ttl: optInt(r.ttl, "ttl"),
         src: optStr(r.src, "source"),

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { ErrnoError } from "../../core/errno.ts";
 import type { ControlRequest, RouteGetInfo, SocketEvent } from "../../core/control/ops.ts";
 import { RTF } from "../../core/net/route_flags.ts";
-import { fromBase64, toBase64, VirtualClock } from "../../tools/ping_engine.ts";
+import { fromBase64, VirtualClock } from "../../tools/ping_engine.ts";
+import { toBase64 } from "../../core/control/base64.ts";
 import { buildEchoRequest6, ping6Main } from "../../tools/ping_inet6.ts";
 import { type FakeHandler, runFakeTool, type ToolRun } from "../kit/fake_tool.ts";
 

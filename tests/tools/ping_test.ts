@@ -11,7 +11,8 @@ import { ErrnoError } from "../../core/errno.ts";
 import type { ControlRequest, SocketEvent } from "../../core/control/ops.ts";
 import { checksum } from "../../core/wire/checksum.ts";
 import { buildEchoRequest4, pingMain } from "../../tools/ping.ts";
-import { fromBase64, toBase64, VirtualClock } from "../../tools/ping_engine.ts";
+import { fromBase64, VirtualClock } from "../../tools/ping_engine.ts";
+import { toBase64 } from "../../core/control/base64.ts";
 import { type FakeHandler, runFakeTool, type ToolRun } from "../kit/fake_tool.ts";
 
 const PID = 0x4321;
