@@ -1,0 +1,59 @@
+/**
+ * Packet captures on the Linux side of a TAP device, inside a test's namespace,
+ * and tshark's verdict on the frames our stack sent.
+ * @module
+ */
+
+import { type Netns, sh, which } from "./netns.ts";
+import { waitFor } from "./processes.ts";
+
+/** A running tcpdump. */
+export interface Capture {
+  file: string;
+  stop(): Promise<void>;
+}
+
+/** Starts tcpdump on `dev` inside `ns`; `null` when tcpdump is not installed. */
+export async function startCapture(ns: Netns, dev: string): Promise<Capture | null> {
+  if (!which("tcpdump")) return null;
+  const file = Deno.makeTempFileSync({ suffix: ".pcap" });
+  const proc = new Deno.Command("ip", {
+    args: ["netns", "exec", ns.name, "tcpdump", "-i", dev, "-U", "-n", "-w", file],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // tcpdump writes the file header once the capture is open.
+  await waitFor("tcpdump to open the capture", () => Deno.statSync(file).size > 0, 10_000);
+  let stopped = false;
+  return {
+    file,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* exited */ }
+      await proc.status;
+    },
+  };
+}
+
+/**
+ * The frames from `mac` in the capture that tshark finds malformed, flags as
+ * errors, or whose IPv4, ICMP or ICMPv6 checksum is bad (one line each), and how
+ * many frames from `mac` there were. `null` when tshark is not installed.
+ */
+export async function tsharkVerdict(
+  file: string,
+  mac: string,
+): Promise<{ bad: string; frames: number } | null> {
+  if (!which("tshark")) return null;
+  const from = `eth.src == ${mac}`;
+  const badFilter = `${from} && (_ws.malformed || _ws.expert.severity >= error || ` +
+    `ip.checksum.status == 0 || icmp.checksum.status == 0 || icmpv6.checksum.status == 0)`;
+  const bad = await sh("tshark", ["-r", file, "-o", "ip.check_checksum:TRUE", "-Y", badFilter]);
+  if (bad.code !== 0) throw new Error(`tshark failed: ${bad.stderr}`);
+  const all = await sh("tshark", ["-r", file, "-Y", from]);
+  const frames = all.stdout.trim() === "" ? 0 : all.stdout.trim().split("\n").length;
+  return { bad: bad.stdout.trim(), frames };
+}
