@@ -15,10 +15,17 @@
 
 import type { StackContext } from "../stack_context.ts";
 import type { NetInterface } from "../link/interface.ts";
-import { emitIcmpError, ICMP_MINLEN, ICMP_TYPE, IcmpView, isIcmpError } from "../wire/icmp.ts";
+import {
+  emitIcmpError,
+  ICMP_MINLEN,
+  ICMP_TYPE,
+  ICMP_UNREACH,
+  IcmpView,
+  isIcmpError,
+} from "../wire/icmp.ts";
 import { IPPROTO, type Ipv4View } from "../wire/ipv4.ts";
 import { checksum } from "../wire/checksum.ts";
-import { writeU32 } from "../wire/bytes.ts";
+import { readU32, writeU32 } from "../wire/bytes.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { formatIp4 } from "./ip_addr.ts";
 
@@ -34,7 +41,12 @@ export interface Icmp4Lower {
   isLocal(addr: number): boolean;
   /** Whether `addr` is a broadcast address on any interface. */
   isBroadcast(addr: number, iface: NetInterface): boolean;
+  /** Records a smaller path MTU towards `dst` (RFC 1191). */
+  pathMtu(dst: number, mtu: number): void;
 }
+
+/** RFC 1191 §7 plateaus, for routers that send "fragmentation needed" without an MTU. */
+const MTU_PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
 
 /** The ICMP layer of a stack. */
 export class Icmp4Layer {
@@ -83,6 +95,9 @@ export class Icmp4Layer {
         if (this.#ctx.sysctl.int("net.inet.icmp.maskrepl") === 0 || v.length < 12) return;
         this.#maskReply(iface, ip, toGroup);
         return;
+      case ICMP_TYPE.UNREACH:
+        if (v.code === ICMP_UNREACH.NEEDFRAG) this.#needFrag(v);
+        return;
       default:
         if (isIcmpError(type) && v.payloadLength < 20 + 8) st.badlen++;
         // Errors and replies go to the raw sockets only (done above); the
@@ -121,6 +136,26 @@ export class Icmp4Layer {
     emitIcmpError(pkt.bytes, pkt.start, { type, code, extra }, quoted);
     if (type <= 18) st[OUTHIST[type]]++;
     this.#lower.sendIcmp(pkt, ip.src, this.#lower.isLocal(ip.dst) ? ip.dst : null);
+  }
+
+  /** "Fragmentation needed" about a datagram we sent: remember the smaller path MTU. */
+  #needFrag(v: IcmpView): void {
+    if (this.#ctx.sysctl.int("net.inet.ip.mtudisc") === 0) return;
+    const q = v.payloadOffset, b = v.bytes;
+    if (v.payloadLength < 20 || b[q] >> 4 !== 4) {
+      this.#ctx.stats.icmp.badlen++;
+      return;
+    }
+    const src = readU32(b, q + 12), dst = readU32(b, q + 16);
+    if (!this.#lower.isLocal(src)) return;
+    let mtu = v.nextHopMtu;
+    if (mtu < 68) {
+      // An old router gives no MTU: take the next plateau below what was sent.
+      const sent = (b[q + 2] << 8) | b[q + 3];
+      mtu = MTU_PLATEAUS.find((p) => p < sent) ?? 68;
+    }
+    this.#ctx.stats.icmp.pmtuchg++;
+    this.#lower.pathMtu(dst, mtu);
   }
 
   /** Copies the message, IP header included, to raw ICMP sockets (BSD rip_input). */

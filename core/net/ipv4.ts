@@ -78,6 +78,7 @@ export class Ipv4Layer {
       sendIcmp: (pkt, dst, src) => this.#sendQuietly(pkt, dst, IPPROTO.ICMP, { src }),
       isLocal: (a) => this.isLocal(a),
       isBroadcast: (a, iface) => this.isBroadcast(a, iface),
+      pathMtu: (dst, mtu) => this.#learnPathMtu(dst, mtu),
     });
     this.reassembly = new Reassembler(
       () => ctx.sysctl.int("net.inet.ip.maxfragpackets"),
@@ -235,6 +236,38 @@ export class Ipv4Layer {
       if (err !== null && err !== "tooshort") return;
       const iface = this.#ctx.interfaces()[0];
       this.icmp.error(iface, v, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.REASS, 0, false);
+    });
+  }
+
+  /**
+   * A smaller path MTU towards `dst`: kept on a dynamic host route (cloned from
+   * the route in use) for `net.inet.ip.mtudisctimeout` seconds.
+   */
+  #learnPathMtu(dst: number, mtu: number): void {
+    const ctx = this.#ctx;
+    const route = ctx.routes4.lookup(dst);
+    if (!route || route.flags & (RTF.REJECT | RTF.BLACKHOLE)) return;
+    const iface = ctx.interfaces().find((i) => i.name === route.ifName);
+    if (!iface || mtu >= (route.mtu || iface.mtu)) return;
+    if (route.prefixlen === 32) {
+      route.mtu = mtu;
+    } else {
+      ctx.routes4.add({
+        dst,
+        prefixlen: 32,
+        gateway: route.gateway,
+        flags: (route.flags & (RTF.UP | RTF.GATEWAY)) | RTF.HOST | RTF.DYNAMIC,
+        ifName: route.ifName,
+        mtu,
+      });
+    }
+    const made = ctx.routes4.find(dst, 32);
+    const timeout = ctx.sysctl.int("net.inet.ip.mtudisctimeout") * 1000;
+    ctx.timers.schedule(ctx.now() + timeout, () => {
+      const r = ctx.routes4.find(dst, 32);
+      if (r !== made || !r) return;
+      if (r.flags & RTF.DYNAMIC) ctx.routes4.delete(dst, 32);
+      else r.mtu = 0;
     });
   }
 

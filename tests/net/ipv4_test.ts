@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
 import type { RawDatagram } from "../../core/socket/raw.ts";
-import { emitIcmpEcho, ICMP_TYPE, IcmpView } from "../../core/wire/icmp.ts";
-import { Ipv4View } from "../../core/wire/ipv4.ts";
+import { emitIcmpEcho, emitIcmpError, ICMP_TYPE, IcmpView } from "../../core/wire/icmp.ts";
+import { emitIpv4Header, Ipv4View } from "../../core/wire/ipv4.ts";
+import { routeFlagLetters } from "../../core/net/route_flags.ts";
 import { ErrnoError } from "../../core/errno.ts";
 import { addRoute } from "../../core/net/route_ops.ts";
 
@@ -221,4 +222,59 @@ Deno.test("ICMP errors are rate limited by net.inet.icmp.errppslimit", () => {
   h1.sendRaw(s.sock, "203.0.113.5", echoRequest(1, 11), {});
   net.run();
   assert.equal(s.got.length, 4);
+});
+
+Deno.test("fragmentation needed teaches a path MTU: a dynamic host route, then smaller fragments, until it expires", () => {
+  const { net, seg, h1 } = (() => {
+    const r = routed(true);
+    return { ...r, seg: r.net.segments[0] };
+  })();
+  const { sock } = icmpSocket(h1);
+  h1.sendRaw(sock, "198.51.100.10", echoRequest(1, 0), {});
+  net.run();
+  // A router somewhere says the path to 198.51.100.10 takes 576 bytes at most.
+  const quoted = new Uint8Array(28);
+  emitIpv4Header(quoted, 0, {
+    tos: 0,
+    totalLength: 1500,
+    id: 1,
+    df: true,
+    mf: false,
+    fragOffset: 0,
+    ttl: 63,
+    protocol: 1,
+    src: 0xc000020a,
+    dst: 0xc633640a,
+  });
+  const msg = new Uint8Array(8 + 28);
+  emitIcmpError(msg, 0, { type: 3, code: 4, extra: 576 }, quoted);
+  const fromRouter = new Uint8Array(20 + msg.length);
+  emitIpv4Header(fromRouter, 0, {
+    tos: 0,
+    totalLength: fromRouter.length,
+    id: 9,
+    df: false,
+    mf: false,
+    fragOffset: 0,
+    ttl: 64,
+    protocol: 1,
+    src: 0xc0000201,
+    dst: 0xc000020a,
+  });
+  fromRouter.set(msg, 20);
+  h1.ip4.input(h1.interface("en0"), fromRouter, 0, fromRouter.length, false);
+  const host = h1.routeInfo().find((r) => r.dst === "198.51.100.10");
+  assert.ok(host, "a host route was made");
+  assert.equal(host.mtu, 576);
+  assert.equal(routeFlagLetters(host.flags), "UGHD");
+  assert.equal(h1.stats.icmp.pmtuchg, 1);
+  const before = seg.log.length;
+  h1.sendRaw(sock, "198.51.100.10", echoRequest(1, 1, 1000), {});
+  net.run();
+  const sentByH1 = seg.log.slice(before).filter((f) =>
+    f[6] === 2 && f[11] === 1 && f[12] === 8 && f[13] === 0
+  );
+  assert.ok(sentByH1.length >= 2 && sentByH1.every((f) => f.length - 14 <= 576));
+  net.advance(601_000);
+  assert.equal(h1.routeInfo().find((r) => r.dst === "198.51.100.10"), undefined, "expired");
 });
