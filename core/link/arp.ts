@@ -43,6 +43,7 @@ export class ArpLayer {
       down: ctx.sysctl.int("net.inet.arp.down"),
       maxtries: ctx.sysctl.int("net.inet.arp.maxtries"),
       refresh: ctx.sysctl.int("net.inet.arp.refresh"),
+      prune: ctx.sysctl.int("net.inet.arp.prune"),
     }));
   }
 
@@ -121,6 +122,9 @@ export class ArpLayer {
       const mac = direct ?? this.cache.lookup(iface.index, nextHop, ctx.now());
       if (mac) {
         this.#ether.send(iface, pkt, ETHERTYPE.IPV4, mac);
+        if (!direct && this.cache.wantsRefresh(iface.index, nextHop, ctx.now())) {
+          this.#request(iface, nextHop, mac);
+        }
         return;
       }
       const action = this.cache.resolve(iface.index, nextHop, pkt.view(), ctx.now());
@@ -185,11 +189,13 @@ export class ArpLayer {
     this.#sendArp(iface, ARP_OP.REPLY, tha, sha, spa, tha, tpa);
   }
 
-  #request(iface: NetInterface, target: number): void {
+  /** Asks who has `target`: broadcast, or unicast to `known` when refreshing an entry. */
+  #request(iface: NetInterface, target: number, known?: Uint8Array): void {
     const src = sourceFor(iface, target);
     if (src === null || !iface.spec.lladdr) return;
     this.#ctx.stats.arp.sndrequest++;
-    this.#sendArp(iface, ARP_OP.REQUEST, ETHER_BROADCAST, iface.spec.lladdr, src, ZERO_MAC, target);
+    const dst = known ?? ETHER_BROADCAST;
+    this.#sendArp(iface, ARP_OP.REQUEST, dst, iface.spec.lladdr, src, ZERO_MAC, target);
   }
 
   #sendArp(

@@ -4,7 +4,10 @@
  * An entry is *incomplete* while requests go out (one a second, `maxtries` of
  * them), *resolved* for `keep` seconds after an answer, *down* for `down`
  * seconds after resolution failed (packets to it fail at once with EHOSTDOWN),
- * or *permanent* (`arp -s`). Packets waiting for resolution are held, a bounded
+ * or *permanent* (`arp -s`). A resolved entry still in use during its last
+ * `refresh` seconds is asked for again (a unicast request) so it does not lapse
+ * under traffic; expired entries are swept every `prune` seconds, and are not
+ * used in between. Packets waiting for resolution are held, a bounded
  * number per entry; older ones are dropped first. The `net.inet.arp.*` sysctls
  * are read each time they are needed, so writes act at once.
  *
@@ -24,6 +27,7 @@ export interface ArpTimers {
   down: number;
   maxtries: number;
   refresh: number;
+  prune: number;
 }
 
 /** Packets held per unresolved entry (NetBSD holds one; Linux 101). */
@@ -66,6 +70,7 @@ function key(ifIndex: number, addr: number): number {
 export class ArpCache {
   #entries = new Map<number, ArpEntry>();
   readonly #timers: () => ArpTimers;
+  #nextPrune = 0;
   /** Packets dropped because an entry's hold queue was full or resolution failed. */
   dropped = 0;
 
@@ -89,6 +94,18 @@ export class ArpCache {
     const e = this.#entries.get(key(ifIndex, addr));
     if (!e || !e.mac) return null;
     return e.state === "permanent" || (e.state === "resolved" && now < e.expire) ? e.mac : null;
+  }
+
+  /**
+   * Whether a resolved entry in use should be asked for again now: it is within
+   * `refresh` seconds of expiring and was not asked in the last second.
+   */
+  wantsRefresh(ifIndex: number, addr: number, now: number): boolean {
+    const e = this.#entries.get(key(ifIndex, addr));
+    if (!e || e.state !== "resolved" || e.temp) return false;
+    if (e.expire - now > this.#timers().refresh * 1000 || now - e.lastAsked < 1000) return false;
+    e.lastAsked = now;
+    return true;
   }
 
   /**
@@ -187,15 +204,18 @@ export class ArpCache {
   }
 
   /**
-   * Runs the clock: expires resolved entries, gives up on silent ones. Returns
-   * the incomplete entries due another request (the caller sends them).
+   * Runs the clock: sweeps expired entries (at most every `prune` seconds),
+   * gives up on silent ones. Returns the incomplete entries due another request
+   * (the caller sends them).
    */
   tick(now: number): ArpEntry[] {
     const again: ArpEntry[] = [];
+    const sweep = now >= this.#nextPrune;
+    if (sweep) this.#nextPrune = now + this.#timers().prune * 1000;
     for (const e of [...this.#entries.values()]) {
       if (e.state === "permanent" || now < e.expire) continue;
       if (e.state === "resolved" || e.state === "down") {
-        this.delete(e.ifIndex, e.addr);
+        if (sweep) this.delete(e.ifIndex, e.addr);
       } else if (e.asked >= this.#timers().maxtries) {
         this.#giveUp(e, now);
       } else {
@@ -212,7 +232,10 @@ export class ArpCache {
   nextDeadline(): number | null {
     let next: number | null = null;
     for (const e of this.#entries.values()) {
-      if (e.state !== "permanent" && (next === null || e.expire < next)) next = e.expire;
+      if (e.state === "permanent") continue;
+      // Lapsed resolved and down entries wait for the next prune sweep.
+      const at = e.state === "incomplete" ? e.expire : Math.max(e.expire, this.#nextPrune);
+      if (next === null || at < next) next = at;
     }
     return next;
   }

@@ -278,3 +278,33 @@ Deno.test("fragmentation needed teaches a path MTU: a dynamic host route, then s
   net.advance(601_000);
   assert.equal(h1.routeInfo().find((r) => r.dst === "198.51.100.10"), undefined, "expired");
 });
+
+Deno.test("ARP entries in use are refreshed by a unicast request before they expire; idle ones lapse", () => {
+  const { net, seg, a, b } = twoHosts();
+  a.sysctl.set("net.inet.arp.keep", "60");
+  a.sysctl.set("net.inet.arp.refresh", "10");
+  a.sysctl.set("net.inet.arp.prune", "5");
+  b.sysctl.set("net.inet.arp.keep", "60");
+  b.sysctl.set("net.inet.arp.prune", "5");
+  const { sock } = icmpSocket(a);
+  a.sendRaw(sock, "192.0.2.2", echoRequest(1, 0), {});
+  net.run();
+  const isRequestFromA = (f: Uint8Array) =>
+    f[12] === 8 && f[13] === 6 && f[21] === 1 && f[11] === 1;
+  const before = seg.log.length;
+  net.advance(55_000); // within the last 10 s of the 60 s lifetime
+  a.sendRaw(sock, "192.0.2.2", echoRequest(1, 1), {});
+  net.run();
+  const refresh = seg.log.slice(before).filter(isRequestFromA);
+  assert.equal(refresh.length, 1, "one refresh request");
+  assert.deepEqual(
+    [...refresh[0].subarray(0, 6)],
+    [2, 0, 0, 0, 0, 2],
+    "sent unicast to the known address",
+  );
+  net.advance(30_000); // the refreshed entry lives on
+  assert.ok(a.neighborList("inet").some((n) => n.addr === "192.0.2.2" && n.lladdr));
+  // With no more traffic, b's entry for a (last renewed by a's refresh) lapses and is swept.
+  net.advance(120_000);
+  assert.ok(!b.neighborList("inet").some((n) => n.addr === "192.0.2.1"));
+});
