@@ -60,8 +60,16 @@ import {
   prefixToMask4,
   splitZone,
 } from "../core/net/ip_addr.ts";
-import { routeFlagLetters } from "../core/net/route_flags.ts";
 import { getopt, getoptMessage } from "./getopt.ts";
+import {
+  compareRadix,
+  inet6HostName,
+  inetHostName,
+  isHostRoute,
+  radixEntry,
+  routeBlockHead,
+  routeColumns,
+} from "./route_format.ts";
 import type { ControlClient, ToolContext } from "./tool_context.ts";
 
 type Family = "inet" | "inet6";
@@ -525,22 +533,25 @@ async function newRoute(
 // ---------------------------------------------------------------------------
 // Names
 
-/** routename() for a host: numeric, `localhost` for the loopback address unless -n. */
+/**
+ * routename() for a host: numeric, `localhost` for the loopback address unless -n.
+ * Unlike netstat's (netstat_names.ts), 0.0.0.0 and a zoned `::1` stay numeric.
+ */
 export function hostName(text: string, numeric: boolean): string {
   const a4 = parseIp4Strict(text);
-  if (a4 !== null) return !numeric && a4 === 0x7f000001 ? "localhost" : formatIp4(a4);
+  if (a4 !== null) return inetHostName(a4, numeric);
   const { addr, zone } = splitZone(text);
   const a6 = parseIp6(addr);
   if (a6 === null) return text;
-  const loop = a6.every((b, i) => b === (i === 15 ? 1 : 0));
-  if (!numeric && loop && zone === undefined) return "localhost";
-  return formatIp6(a6) + (zone === undefined ? "" : `%${zone}`);
+  return inet6HostName(a6, zone, numeric || zone !== undefined);
 }
 
-/** A route's destination as `route show` and `route flush` print it. */
+/**
+ * A route's destination as `route show` and `route flush` print it: show.c's full
+ * address and `/len`, where NetBSD's netstat -r prints netname()'s `10.0.0/24`.
+ */
 export function routeDestinationName(r: RouteInfo, numeric: boolean): string {
-  const host = r.prefixlen === null || (r.flags & RTF.HOST) !== 0;
-  if (host) return hostName(r.dst, numeric);
+  if (isHostRoute(r)) return hostName(r.dst, numeric);
   const len = r.prefixlen ?? 0;
   if (len === 0) return "default";
   const max = r.family === "inet" ? 32 : 128;
@@ -628,7 +639,7 @@ async function getRoute(
   let out = `   route to: ${
     isDefault && family === "inet" ? "default" : hostName(toAddr, f.numeric)
   }\n`;
-  const host = rt.prefixlen === null || (rt.flags & RTF.HOST) !== 0;
+  const host = isHostRoute(rt);
   const dstDefault = !host && rt.prefixlen === 0;
   out += `destination: ${dstDefault ? "default" : hostName(rt.dst, f.numeric)}\n`;
   if (!host) out += `       mask: ${maskName(family, rt.prefixlen ?? 0, info.mask)}\n`;
@@ -659,31 +670,17 @@ function showOpts(words: string[]): { family: Family | null; flags: number } {
   return { family, flags };
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-function keyOf(r: RouteInfo): Uint8Array {
-  const { addr } = splitZone(r.dst);
-  if (r.family === "inet6") return parseIp6(addr) ?? new Uint8Array(16);
-  const a = parseIp4Strict(addr) ?? 0;
-  return new Uint8Array([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
-}
-
-/** The radix walk's order: inet before inet6, keys ascending, more specific first. */
+/**
+ * The radix walk's order: inet first, keys ascending, more specific first, then the
+ * text. Unlike netstat -r's keys, these leave out a link-local zone's index.
+ */
 export function radixOrder(routes: readonly RouteInfo[]): RouteInfo[] {
-  const spec = (r: RouteInfo) => r.prefixlen === null || (r.flags & RTF.HOST) ? 129 : r.prefixlen;
-  return [...routes].sort((a, b) =>
-    (a.family === b.family ? 0 : a.family === "inet" ? -1 : 1) ||
-    compareBytes(keyOf(a), keyOf(b)) || spec(b) - spec(a) || a.dst.localeCompare(b.dst)
-  );
-}
-
-/** p_sockaddr(): `-n` pads without cutting; IPv6 numbers are never cut. */
-function column(text: string, width: number, numeric: boolean, family: Family): string {
-  const w = family === "inet6" && text.includes(":") ? Math.max(width, text.length) : width;
-  return (numeric ? text.padEnd(w) : text.slice(0, w).padEnd(w)) + " ";
+  const rank = (e: { route: RouteInfo }) => e.route.family === "inet" ? 0 : 1;
+  return routes.map((r) => radixEntry(r))
+    .sort((a, b) =>
+      rank(a) - rank(b) || compareRadix(a, b) || a.route.dst.localeCompare(b.route.dst)
+    )
+    .map((e) => e.route);
 }
 
 const SHOW_LETTERS = RTF.UP | RTF.GATEWAY | RTF.HOST | RTF.REJECT | RTF.LLINFO;
@@ -692,15 +689,16 @@ function showTable(routes: RouteInfo[], family: Family | null, numeric: boolean)
   let out = `Routing table${family === null ? "s" : ""}\n`;
   let current: Family | null = null;
   for (const r of radixOrder(routes)) {
-    const [wd, wg] = r.family === "inet6" && numeric ? [34, 30] : [18, 18];
     if (r.family !== current) {
       current = r.family;
-      out += `\n${r.family === "inet" ? "Internet" : "Internet6"}:\n` +
-        `${"Destination".padEnd(wd).slice(0, wd)} ${"Gateway".padEnd(wg).slice(0, wg)} Flags \n`;
+      out += routeBlockHead(r.family, numeric) + "Flags \n";
     }
-    out += column(routeDestinationName(r, numeric), wd, numeric, r.family) +
-      column(gatewayName(r.gateway, numeric), wg, numeric, r.family) +
-      `${routeFlagLetters(r.flags & SHOW_LETTERS).padEnd(6).slice(0, 6)} \n`;
+    // show.c prints only the U, G, H, R and L letters, where netstat prints them
+    // all, and never cuts an IPv6 number, where netstat cuts it to the column.
+    const dst = routeDestinationName(r, numeric);
+    const gateway = gatewayName(r.gateway, numeric);
+    const flags = r.flags & SHOW_LETTERS;
+    out += routeColumns({ ...r, dst, gateway, flags }, { numeric, wholeIp6: true }) + "\n";
   }
   return out;
 }
