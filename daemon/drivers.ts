@@ -19,12 +19,7 @@
  */
 
 import { ErrnoError, strerror } from "../core/errno.ts";
-import type {
-  AttachedInterface,
-  DriverModule,
-  InterfaceSpec,
-  ReaderPoolRef,
-} from "../core/link/driver.ts";
+import type { AttachedInterface, DriverModule, InterfaceSpec } from "../core/link/driver.ts";
 import {
   pcapPathFor,
   splitWrapOptions,
@@ -67,13 +62,10 @@ function isDriverModule(v: unknown): v is DriverModule {
 export class DriverManager {
   #stack: Stack;
   #log: LogFn;
-  #readerPool: ReaderPoolRef | undefined;
 
-  /** @param readerPool the reader threads (`-t`) handed to every driver */
-  constructor(stack: Stack, log: LogFn, readerPool?: ReaderPoolRef) {
+  constructor(stack: Stack, log: LogFn) {
     this.#stack = stack;
     this.#log = log;
-    this.#readerPool = readerPool;
     stack.moduleLoader = (module, options) => this.load(module, options);
   }
 
@@ -167,7 +159,6 @@ export class DriverManager {
         return { ...a, receive: w.wrapReceive(a.receive) };
       },
       log,
-      readerPool: this.#readerPool,
     };
     try {
       await mod.attach(host, generic.rest);

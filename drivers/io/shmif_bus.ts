@@ -13,8 +13,8 @@
  * process behind it (ECONNREFUSED) has its stale file removed. A peer whose
  * queue is full (EAGAIN) misses that frame, counted in `drops`.
  *
- * Reception uses the pooled reader Workers and a ring, as every driver does
- * (`fd_reader.ts`), with `recvfrom()` in the Worker.
+ * Reception uses the reader Worker and ring of every driver (`fd_reader.ts`),
+ * with blocking `recvfrom()` in the Worker.
  *
  * @example Two members of one bus
  * ```ts ignore
@@ -28,7 +28,6 @@
  */
 
 import { ErrnoError } from "../../core/errno.ts";
-import type { ReaderPoolRef } from "../../core/link/driver.ts";
 import { FdReader } from "./fd_reader.ts";
 import {
   closeQuietly,
@@ -63,8 +62,6 @@ export interface ShmifMemberOptions {
   capture?: boolean;
   /** Where reception problems are told; default console.error. */
   log?: (message: string) => void;
-  /** The reader threads (`DriverHost.readerPool`); default one Worker per CPU. */
-  pool?: ReaderPoolRef;
 }
 
 /** Counters of one member. */
@@ -118,7 +115,6 @@ export class ShmifMember {
         onFrame: opts.onFrame,
         onExit: opts.onExit,
         log: opts.log,
-        pool: opts.pool,
       });
     } catch (e) {
       closeQuietly(this.#captureFd);

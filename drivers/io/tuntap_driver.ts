@@ -145,7 +145,6 @@ export async function attachTunTap(
     maxFrame,
     onFrame: (frame) => iface.receive(frame),
     log: (m) => host.log(`${iface.name}: ${m}`),
-    pool: host.readerPool,
     onExit: (e) => {
       iface.setLinkActive(false);
       host.log(`${iface.name}: Linux ${kind} ${dev.name} stopped reading (${errnoName(e)})`);
