@@ -18,7 +18,21 @@ export async function startCapture(ns: Netns, dev: string): Promise<Capture | nu
   if (!which("tcpdump")) return null;
   const file = Deno.makeTempFileSync({ suffix: ".pcap" });
   const proc = new Deno.Command("ip", {
-    args: ["netns", "exec", ns.name, "tcpdump", "-i", dev, "-U", "-n", "-w", file],
+    // Immediate mode: without it libpcap hands packets over in blocks on a timer, and a
+    // capture stopped soon after the last packet would lose the final block.
+    args: [
+      "netns",
+      "exec",
+      ns.name,
+      "tcpdump",
+      "--immediate-mode",
+      "-i",
+      dev,
+      "-U",
+      "-n",
+      "-w",
+      file,
+    ],
     stdout: "null",
     stderr: "null",
   }).spawn();
