@@ -19,7 +19,12 @@
  */
 
 import { ErrnoError, strerror } from "../core/errno.ts";
-import type { AttachedInterface, DriverModule, InterfaceSpec } from "../core/link/driver.ts";
+import type {
+  AttachedInterface,
+  DriverModule,
+  InterfaceSpec,
+  ReaderPoolRef,
+} from "../core/link/driver.ts";
 import {
   pcapPathFor,
   splitWrapOptions,
@@ -62,10 +67,13 @@ function isDriverModule(v: unknown): v is DriverModule {
 export class DriverManager {
   #stack: Stack;
   #log: LogFn;
+  #readerPool: ReaderPoolRef | undefined;
 
-  constructor(stack: Stack, log: LogFn) {
+  /** @param readerPool the reader threads (`-t`) handed to every driver */
+  constructor(stack: Stack, log: LogFn, readerPool?: ReaderPoolRef) {
     this.#stack = stack;
     this.#log = log;
+    this.#readerPool = readerPool;
     stack.moduleLoader = (module, options) => this.load(module, options);
   }
 
@@ -159,6 +167,7 @@ export class DriverManager {
         return { ...a, receive: w.wrapReceive(a.receive) };
       },
       log,
+      readerPool: this.#readerPool,
     };
     try {
       await mod.attach(host, generic.rest);

@@ -23,6 +23,7 @@ import { isBuiltinProtocol, parseDaemonArgs, protocolModuleName } from "./args.t
 import type { DaemonArgs } from "./args.ts";
 import { detachAndWait, DETACHED_ENV } from "./detach.ts";
 import { DriverManager } from "./drivers.ts";
+import { ReaderPool } from "../drivers/io/reader_pool.ts";
 import { logFilePath, type LogFn, openLog } from "./log.ts";
 import { ControlServer } from "./server.ts";
 import { driveTimers } from "./clock.ts";
@@ -163,7 +164,9 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
     fail(command, msg);
   }
   for (const w of [...parsed.warnings, ...configLog]) log(w);
-  const drivers = new DriverManager(stack, log);
+  // io-pkt's -t: the layer-2 threads are the drivers' reader Workers, started as descriptors come.
+  log(`layer-2 threads: up to ${args.threads} reader Workers (-t)`);
+  const drivers = new DriverManager(stack, log, new ReaderPool(args.threads, { log }));
   await drivers.registerCloners();
   await loadModules(args, drivers, log);
   try {

@@ -127,6 +127,7 @@ class ShmifInterface {
       capture: this.#opts.capture,
       onFrame: (frame) => iface.receive(frame),
       log: (m) => this.#host.log(`${iface.name}: ${m}`),
+      pool: this.#host.readerPool,
       onExit: (e) => {
         iface.setLinkActive(false);
         this.#host.log(`${iface.name}: bus ${path}: reception stopped (${errnoName(e)})`);

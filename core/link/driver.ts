@@ -63,12 +63,24 @@ export interface AttachedInterface {
   setLinkActive(active: boolean): void;
 }
 
+/**
+ * The layer-2 reception threads (io-pkt's `-t N`) that drivers reading file
+ * descriptors share. Only a handle here (the core does no I/O): the pool is
+ * `drivers/io/reader_pool.ts`.
+ */
+export interface ReaderPoolRef {
+  /** Most threads the pool runs at once. */
+  readonly size: number;
+}
+
 /** The stack as a driver sees it during `attach`. */
 export interface DriverHost {
   /** Registers one interface; the stack names it from the generic options and the driver's prefix. */
   attachInterface(spec: InterfaceSpec): AttachedInterface;
   /** Logs a line to the daemon's log. */
   log(message: string): void;
+  /** The daemon's reader threads (`-t`); absent: drivers use a private pool, one thread per CPU. */
+  readonly readerPool?: ReaderPoolRef;
 }
 
 /** A driver module's export, named `driver`. */

@@ -1,13 +1,15 @@
 /**
- * Reception for one file descriptor: a reader Worker fills a
- * {@linkcode FrameRing}, a {@linkcode FrameRingReader} on this (the stack)
- * thread hands each frame to a callback, in batches.
+ * Reception for one file descriptor: a reader Worker of a
+ * {@linkcode ReaderPool} (io-pkt's `-t` threads, shared among descriptors)
+ * fills a {@linkcode FrameRing}, a {@linkcode FrameRingReader} on this (the
+ * stack) thread hands each frame to a callback, in batches.
  *
- * {@linkcode FdReader.stop} is synchronous and leaves nothing behind: it wakes
- * the Worker through an eventfd, waits (bounded) until the Worker has stopped
- * touching the descriptor, terminates it and closes the eventfd. A Worker keeps
- * Deno's event loop alive, so a detached interface must call `stop()`; the
- * pending `Atomics.waitAsync` alone does not keep it alive.
+ * {@linkcode FdReader.stop} is synchronous and leaves nothing behind: it tells
+ * the Worker through the ring and an eventfd, waits (bounded) until the Worker
+ * has stopped touching the descriptor, and the pool terminates a Worker left
+ * with no descriptor. A Worker keeps Deno's event loop alive, so a detached
+ * interface must call `stop()`; the pending `Atomics.waitAsync` alone does not
+ * keep it alive.
  *
  * @example
  * ```ts ignore
@@ -19,9 +21,10 @@
  * @module
  */
 
-import { type FrameCallback, FrameRing, FrameRingReader, W } from "./frame_ring.ts";
-import { closeQuietly, E, EFD, libc, throwErrno } from "./libc.ts";
-import type { ReaderStart } from "./reader_worker.ts";
+import type { ReaderPoolRef } from "../../core/link/driver.ts";
+import { type FrameCallback, FrameRing, FrameRingReader } from "./frame_ring.ts";
+import { E } from "./libc.ts";
+import { type ReaderLease, readerPoolFor } from "./reader_pool.ts";
 
 /** Options of an {@linkcode FdReader}. */
 export interface FdReaderOptions {
@@ -37,72 +40,56 @@ export interface FdReaderOptions {
   onExit?: (linuxErrno: number) => void;
   /** Where problems are told (a throwing `onFrame`, a Worker that fails); default console.error. */
   log?: (message: string) => void;
+  /** The reader threads to use (`DriverHost.readerPool`); default one Worker per CPU. */
+  pool?: ReaderPoolRef;
 }
 
-/** How long `stop()` waits for the Worker to leave its system call. */
-const STOP_WAIT_MS = 2000;
 /** How long an attach waits for its reader Worker to run. */
 const READY_WAIT_MS = 15_000;
-const WAKE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
-/** Reads frames from a descriptor in a Worker and delivers them here in batches. */
+/** Reads frames from a descriptor in a pooled Worker and delivers them here in batches. */
 export class FdReader {
   /** The ring (for its counters). */
   readonly ring: FrameRing;
   /**
    * Resolves once the Worker reads (or has failed to start): frames that came
    * earlier waited in the kernel. Starting a Worker takes ~50-100 ms, longer
-   * when `deno test` type-checks it first. Never rejects.
+   * when `deno test` type-checks it first; joining a running one is quick.
+   * Never rejects.
    */
   readonly ready: Promise<void>;
   readonly #reader: FrameRingReader;
-  readonly #worker: Worker;
-  readonly #wakeFd: number;
-  readonly #log: (message: string) => void;
+  readonly #lease: ReaderLease;
   readonly #resolveReady: () => void;
   #stopped = false;
 
   /**
    * Starts reading `fd` (which must be non-blocking). The caller keeps owning
    * `fd` and closes it after {@linkcode stop}. Throws an ErrnoError if no
-   * eventfd can be made.
+   * eventfd can be made, or what `new Worker` throws.
    */
   constructor(fd: number, opts: FdReaderOptions) {
     const log = opts.log ?? ((m: string) => console.error(m));
-    this.#log = log;
     this.ring = FrameRing.create({ slots: opts.slots, maxFrame: opts.maxFrame });
-    this.#wakeFd = libc().eventfd(0, EFD.CLOEXEC | EFD.NONBLOCK);
-    if (this.#wakeFd < 0) throwErrno("eventfd");
-    this.#reader = new FrameRingReader(this.ring, opts.onFrame, {
-      onProducerExit: opts.onExit,
-      onError: (e) => log(`frame callback threw: ${e instanceof Error ? e.stack : e}`),
-    });
-    try {
-      this.#worker = new Worker(new URL("./reader_worker.ts", import.meta.url), {
-        type: "module",
-      });
-    } catch (e) {
-      closeQuietly(this.#wakeFd); // e.g. no --allow-read for the Worker's module
-      throw e;
-    }
     const ready = Promise.withResolvers<void>();
     this.ready = ready.promise;
     this.#resolveReady = ready.resolve;
-    this.#worker.onmessage = () => ready.resolve();
-    this.#worker.onerror = (e) => {
-      // A Worker that fails to load never reads; report it as the producer ending.
-      e.preventDefault();
-      log(`reader worker failed: ${e.message}`);
-      ready.resolve();
-      opts.onExit?.(E.EIO);
-    };
-    const start: ReaderStart = {
-      ring: this.ring.buffer,
-      fd,
-      wakeFd: this.#wakeFd,
-      datagram: opts.datagram ?? false,
-    };
-    this.#worker.postMessage(start);
+    // The consumer first, the lease last: once the pool has the descriptor, nothing here throws
+    // (a lease lost to an exception would leave a Worker reading a descriptor its owner closes).
+    this.#reader = new FrameRingReader(this.ring, opts.onFrame, {
+      onProducerExit: opts.onExit,
+      onError: (e) => log(`frame callback threw: ${e instanceof Error ? e.stack : e}`),
+      onSpace: () => this.#lease.wake(),
+    });
+    this.#lease = readerPoolFor(opts.pool).attach(fd, this.ring, {
+      datagram: opts.datagram,
+      onReady: () => ready.resolve(),
+      onFail: () => {
+        // A Worker that fails to load never reads; report it as the producer ending.
+        ready.resolve();
+        opts.onExit?.(E.EIO);
+      },
+    });
     this.#reader.start();
   }
 
@@ -123,26 +110,15 @@ export class FdReader {
   }
 
   /**
-   * Stops the Worker and frees what this reader holds (not the descriptor).
-   * When it returns, the Worker no longer uses the descriptor. Idempotent.
+   * Stops reading and frees what this reader holds (not the descriptor).
+   * When it returns, the Worker no longer uses the descriptor (and is gone if
+   * it read no other). Idempotent.
    */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#reader.stop();
-    const c = this.ring.ctrl;
-    Atomics.store(c, W.STOP, 1);
-    Atomics.notify(c, W.TAIL); // a Worker waiting for ring space
-    libc().write(this.#wakeFd, WAKE, 8); // a Worker sleeping in poll()
-    // STOP-then-READY pairs with the Worker's READY-then-STOP: if READY is still 0
-    // here, the Worker will see STOP before its first read and never touch the fd.
-    if (Atomics.load(c, W.READY) === 1 && Atomics.load(c, W.STOPPED) === 0) {
-      if (Atomics.wait(c, W.STOPPED, 0, STOP_WAIT_MS) === "timed-out") {
-        this.#log(`reader worker did not stop within ${STOP_WAIT_MS} ms`);
-      }
-    }
-    this.#worker.terminate();
-    closeQuietly(this.#wakeFd);
+    this.#lease.release();
     this.#resolveReady();
   }
 }

@@ -16,9 +16,11 @@
  * `Atomics.notify` only when the consumer has said it is waiting, so a busy
  * ring costs no notify at all.
  *
- * A full ring applies backpressure: the producer stops reading (its
- * {@linkcode FrameRingWriter.waitForSpace} sleeps on `tail`), so frames queue in
- * the kernel and the kernel drops them when its own queue fills (a TAP device
+ * A full ring applies backpressure: the producer stops reading that
+ * descriptor ({@linkcode FrameRingWriter.waitForSpace} sleeps on `tail`; a
+ * reader Worker serving several descriptors uses
+ * {@linkcode FrameRingWriter.markFull} and is woken by the consumer's
+ * `onSpace`), so frames queue in the kernel and the kernel drops them when its own queue fills (a TAP device
  * counts them as its TX drops; a Unix datagram sender gets EAGAIN). No frame that fits
  * is ever dropped here; {@linkcode FrameRing.stats} counts how often the ring
  * was full.
@@ -244,6 +246,29 @@ export class FrameRingWriter {
     }
   }
 
+  /**
+   * Marks the ring full without sleeping (a producer that serves other
+   * descriptors meanwhile): counts it, asks the consumer to signal freed space
+   * (PRODUCER_WAITING), then looks again. Returns true when the ring is still
+   * full; then call {@linkcode spaceAgain} after each wake-up.
+   */
+  markFull(): boolean {
+    const c = this.#ring.ctrl;
+    Atomics.add(c, W.FULL, 1);
+    // Announce, then compare TAIL: a consumer freeing a slot after the comparison sees the flag.
+    Atomics.store(c, W.PRODUCER_WAITING, 1);
+    if (this.slot() === null) return true;
+    Atomics.store(c, W.PRODUCER_WAITING, 0);
+    return false;
+  }
+
+  /** After {@linkcode markFull}: whether a slot is free now (and the request to signal is withdrawn). */
+  spaceAgain(): boolean {
+    if (this.slot() === null) return false;
+    Atomics.store(this.#ring.ctrl, W.PRODUCER_WAITING, 0);
+    return true;
+  }
+
   /** Counts a frame the producer dropped for its own reasons. */
   countDrop(): void {
     Atomics.add(this.#ring.ctrl, W.DROPPED, 1);
@@ -266,6 +291,12 @@ export interface FrameRingReaderOptions {
   onBatch?: (frames: number) => void;
   /** Told when a frame callback throws (the frame is lost, reception goes on); default console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Called after a batch freed slots while the producer waited for space
+   * ({@linkcode FrameRingWriter.markFull}): wakes a producer sleeping in
+   * `poll()`, which an `Atomics.notify` cannot reach.
+   */
+  onSpace?: () => void;
 }
 
 /**
@@ -337,7 +368,10 @@ export class FrameRingReader {
       // Free the slots even when a callback throws, so the producer never deadlocks.
       this.#tail = tail;
       Atomics.store(c, W.TAIL, tail);
-      if (Atomics.load(c, W.PRODUCER_WAITING) !== 0) Atomics.notify(c, W.TAIL);
+      if (Atomics.load(c, W.PRODUCER_WAITING) !== 0) {
+        Atomics.notify(c, W.TAIL);
+        this.#opts.onSpace?.();
+      }
     }
     this.#opts.onBatch?.(n);
     return n;

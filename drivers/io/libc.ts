@@ -207,7 +207,14 @@ export function sockaddrUn(path: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Closes `fd`, ignoring errors: used on cleanup paths where nothing better can be done. */
+/**
+ * Closes `fd`, ignoring errors: used on cleanup paths where nothing better can
+ * be done. A negative `fd` is no descriptor and is skipped, so an owner that
+ * sets its field to -1 as it closes (every owner in `drivers/io/` does) can
+ * never close a number twice: a second close would hit whatever the process
+ * (another Worker, the runtime's own epoll instance) opened under that number
+ * meanwhile.
+ */
 export function closeQuietly(fd: number): void {
   if (fd >= 0) libc().close(fd);
 }

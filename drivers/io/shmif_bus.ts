@@ -13,8 +13,8 @@
  * process behind it (ECONNREFUSED) has its stale file removed. A peer whose
  * queue is full (EAGAIN) misses that frame, counted in `drops`.
  *
- * Reception uses the reader Worker and ring of every driver (`fd_reader.ts`),
- * with blocking `recvfrom()` in the Worker.
+ * Reception uses the pooled reader Workers and a ring, as every driver does
+ * (`fd_reader.ts`), with `recvfrom()` in the Worker.
  *
  * @example Two members of one bus
  * ```ts ignore
@@ -28,6 +28,7 @@
  */
 
 import { ErrnoError } from "../../core/errno.ts";
+import type { ReaderPoolRef } from "../../core/link/driver.ts";
 import { FdReader } from "./fd_reader.ts";
 import {
   closeQuietly,
@@ -62,6 +63,8 @@ export interface ShmifMemberOptions {
   capture?: boolean;
   /** Where reception problems are told; default console.error. */
   log?: (message: string) => void;
+  /** The reader threads (`DriverHost.readerPool`); default one Worker per CPU. */
+  pool?: ReaderPoolRef;
 }
 
 /** Counters of one member. */
@@ -91,9 +94,11 @@ export class ShmifMember {
   readonly bus: string;
   /** This member's socket file name inside the bus. */
   readonly name: string;
-  readonly #fd: number;
+  /** The member socket; -1 once closed. */
+  #fd: number;
   readonly #reader: FdReader;
-  readonly #captureFd: number;
+  /** The capture file; -1 when none or once closed. */
+  #captureFd: number;
   readonly #scratch: Uint8Array<ArrayBuffer> | null;
   #peers: Peer[] = [];
   #lastScan = -Infinity;
@@ -115,9 +120,11 @@ export class ShmifMember {
         onFrame: opts.onFrame,
         onExit: opts.onExit,
         log: opts.log,
+        pool: opts.pool,
       });
     } catch (e) {
       closeQuietly(this.#captureFd);
+      this.#captureFd = -1;
       throw e;
     }
   }
@@ -196,14 +203,22 @@ export class ShmifMember {
     if (this.#captureFd >= 0) this.#capture(frame);
   }
 
-  /** Leaves the bus: stops reception, closes the socket, removes its file. Idempotent. */
+  /**
+   * Leaves the bus: stops reception (the reader Worker no longer uses the
+   * socket when that returns), then closes the socket, removes its file and
+   * closes the capture file. Idempotent: each descriptor is closed once.
+   */
   leave(): void {
     if (this.#left) return;
     this.#left = true;
     this.#reader.stop();
-    closeQuietly(this.#fd);
+    const fd = this.#fd;
+    const captureFd = this.#captureFd;
+    this.#fd = -1;
+    this.#captureFd = -1;
+    closeQuietly(fd);
     libc().unlink(cString(`${this.bus}/${this.name}`));
-    closeQuietly(this.#captureFd);
+    closeQuietly(captureFd);
   }
 
   #scan(now = performance.now()): void {

@@ -125,8 +125,11 @@ export async function attachTunTap(
   const spec: InterfaceSpec = {
     ...specFor(kind, opts, dev, errors),
     detach() {
+      // Reception first: when stop() returns, the reader Worker no longer uses the descriptor.
       rx.reader?.stop();
-      closeQuietly(dev.fd);
+      const fd = dev.fd;
+      dev.fd = -1; // closed once, even if detach came twice
+      closeQuietly(fd);
       const lost = errors.count === 0
         ? ""
         : `, ${errors.count} frames lost (${errnoName(errors.last)})`;
@@ -137,6 +140,7 @@ export async function attachTunTap(
     iface = host.attachInterface(spec);
   } catch (e) {
     closeQuietly(dev.fd);
+    dev.fd = -1;
     throw e;
   }
   const maxFrame = (spec.maxMtu ?? spec.mtu) + (kind === "tap" ? ETHER_OVERHEAD : 0);
@@ -145,6 +149,7 @@ export async function attachTunTap(
     maxFrame,
     onFrame: (frame) => iface.receive(frame),
     log: (m) => host.log(`${iface.name}: ${m}`),
+    pool: host.readerPool,
     onExit: (e) => {
       iface.setLinkActive(false);
       host.log(`${iface.name}: Linux ${kind} ${dev.name} stopped reading (${errnoName(e)})`);

@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { AttachedInterface, DriverHost, InterfaceSpec } from "../../core/link/driver.ts";
+import type {
+  AttachedInterface,
+  DriverHost,
+  InterfaceSpec,
+  ReaderPoolRef,
+} from "../../core/link/driver.ts";
 
 /** One attached interface as the fake host sees it. */
 export class FakeIface implements AttachedInterface {
@@ -40,10 +45,13 @@ export class FakeIface implements AttachedInterface {
 export class FakeHost implements DriverHost {
   readonly ifaces: FakeIface[] = [];
   readonly logs: string[] = [];
+  /** The reader threads handed to drivers, when a test gives some. */
+  readonly readerPool?: ReaderPoolRef;
   readonly #prefix: string;
 
-  constructor(prefix: string) {
+  constructor(prefix: string, readerPool?: ReaderPoolRef) {
     this.#prefix = prefix;
+    this.readerPool = readerPool;
   }
 
   /** Registers an interface. */
