@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { interopUnavailable, linkExists, Netns, which } from "../kit/netns.ts";
-import { type Capture, startCapture, tsharkVerdict } from "../kit/capture.ts";
+import { type Capture, checkCaptures, startCapture } from "../kit/capture.ts";
 import { startDaemon, type TestDaemon, waitFor } from "../kit/processes.ts";
 
 const skip = interopUnavailable();
@@ -14,18 +14,6 @@ if (skip) console.log(`interop IPv4 tests skipped: ${skip}`);
 /** A unique Linux device name for this test process. */
 function devName(tag: string): string {
   return `iop${Deno.pid % 100000}${tag}`;
-}
-
-/** Stops the captures and checks every frame from `mac` in each. */
-async function checkCaptures(captures: (Capture | null)[], macs: string[]): Promise<void> {
-  for (const [i, cap] of captures.entries()) {
-    if (!cap) continue;
-    await cap.stop();
-    const verdict = await tsharkVerdict(cap.file, macs[i]);
-    if (!verdict) continue;
-    assert.equal(verdict.bad, "", "frames tshark finds malformed or with bad checksums");
-    assert.ok(verdict.frames >= 4, `the capture holds our frames (${verdict.frames})`);
-  }
 }
 
 async function cleanup(d: TestDaemon | undefined, nss: Netns[], captures: (Capture | null)[]) {

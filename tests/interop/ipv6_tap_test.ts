@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { interopUnavailable, linkExists, Netns } from "../kit/netns.ts";
-import { type Capture, startCapture, tsharkVerdict } from "../kit/capture.ts";
+import { type Capture, checkCaptures, startCapture } from "../kit/capture.ts";
 import { startDaemon, type TestDaemon, waitFor } from "../kit/processes.ts";
 
 const skip = interopUnavailable();
@@ -90,14 +90,7 @@ Deno.test({
       const ndp = await d.tool("ndp", "-an");
       assert.match(ndp.stdout, /2001:db8::1 +[0-9a-f:]{17} +en0 /);
 
-      if (cap) {
-        await cap.stop();
-        const verdict = await tsharkVerdict(cap.file, MAC);
-        if (verdict) {
-          assert.equal(verdict.bad, "", "frames tshark finds malformed or with bad checksums");
-          assert.ok(verdict.frames >= 10, `the capture holds our frames (${verdict.frames})`);
-        }
-      }
+      await checkCaptures([cap], [MAC], 10);
     } finally {
       await cap?.stop();
       if (cap) Deno.removeSync(cap.file);
@@ -169,7 +162,13 @@ Deno.test({
         "2001:db8:1::1",
       ]);
       assert.equal(back.code, 0, back.stdout + back.stderr);
+      assert.match(back.stdout, /ttl=63/);
+      await checkCaptures(caps, macs);
     } finally {
+      for (const c of caps) {
+        await c?.stop();
+        if (c) Deno.removeSync(c.file);
+      }
       await d.stop();
       Deno.removeSync(d.prefix, { recursive: true });
       await n1.close();

@@ -4,6 +4,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { type Netns, sh, which } from "./netns.ts";
 import { waitFor } from "./processes.ts";
 
@@ -70,4 +71,23 @@ export async function tsharkVerdict(
   const all = await sh("tshark", ["-r", file, "-Y", from]);
   const frames = all.stdout.trim() === "" ? 0 : all.stdout.trim().split("\n").length;
   return { bad: bad.stdout.trim(), frames };
+}
+
+/**
+ * Stops the captures and asserts that tshark finds nothing wrong in the frames
+ * from `macs[i]` in capture `i`, and that there were at least `atLeast` of them.
+ */
+export async function checkCaptures(
+  captures: (Capture | null)[],
+  macs: string[],
+  atLeast = 4,
+): Promise<void> {
+  for (const [i, cap] of captures.entries()) {
+    if (!cap) continue;
+    await cap.stop();
+    const verdict = await tsharkVerdict(cap.file, macs[i]);
+    if (!verdict) continue;
+    assert.equal(verdict.bad, "", "frames tshark finds malformed or with bad checksums");
+    assert.ok(verdict.frames >= atLeast, `the capture holds our frames (${verdict.frames})`);
+  }
 }
