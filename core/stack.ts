@@ -362,7 +362,8 @@ export class Stack implements StackContext {
     }
     if (!(iface.flags & IFF.UP)) this.#setFlags(name, IFF.UP, 0, false);
     if (spec.family === "inet") {
-      const added = iface.inet.find((a) => formatIp4(a.addr) === spec.addr) ?? iface.inet.at(-1);
+      const want = parseIp4(spec.addr);
+      const added = iface.inet.find((a) => a.addr === want);
       if (added) this.arp.announce(iface, added.addr);
     }
     return iface.info();

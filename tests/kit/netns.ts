@@ -50,9 +50,20 @@ export interface CmdResult {
 
 const decoder = new TextDecoder();
 
-/** Runs a command with a time bound (SIGKILL past it). */
-export async function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<CmdResult> {
-  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+/** Runs a command with a time bound (SIGKILL past it), `env` added to the environment. */
+export async function sh(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<CmdResult> {
+  const child = new Deno.Command(cmd, {
+    args,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  })
     .spawn();
   const timer = setTimeout(() => {
     try {

@@ -6,48 +6,22 @@
  */
 
 import { socketPaths } from "../../core/control/paths.ts";
+import { type CmdResult, sh } from "./netns.ts";
 
 /** The checkout's root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** What a finished process left. */
-export interface ProcResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const decoder = new TextDecoder();
+export type ProcResult = CmdResult;
 
 /** Runs `bin/<cmd> args` with `env` added; bounded by `timeoutMs`. */
-export async function run(
+export function run(
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<ProcResult> {
-  const child = new Deno.Command(`${ROOT}bin/${cmd}`, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  return sh(`${ROOT}bin/${cmd}`, args, timeoutMs, env);
 }
 
 /** Waits until `cond()` is true, polling; throws after `timeoutMs`. */

@@ -11,6 +11,7 @@ import { emitIcmpEcho, ICMP_TYPE } from "../../core/wire/icmp.ts";
 import { emitIpv4Header } from "../../core/wire/ipv4.ts";
 import { emitEthernet } from "../../core/wire/ethernet.ts";
 import { checksum } from "../../core/wire/checksum.ts";
+import { mulberry32 } from "../kit/bytes.ts";
 
 const US = new Uint8Array([2, 0, 0, 0, 0, 2]);
 const PEER = new Uint8Array([2, 0, 0, 0, 0, 1]);
@@ -59,16 +60,6 @@ function answered(sent: Uint8Array[], seq: number): boolean {
   return sent.some((f) =>
     f[12] === 8 && f[13] === 0 && f[34] === 0 && ((f[40] << 8) | f[41]) === seq
   );
-}
-
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 Deno.test("malformed IPv4 headers are counted under their own ipstat names and dropped", () => {
@@ -121,7 +112,7 @@ Deno.test("bad ICMP checksums and short ICMP are counted; truncated Ethernet and
 
 Deno.test("random bytes in 20 000 frames are all dropped without an exception", () => {
   const { net, stack, port, sent } = victim();
-  const rand = prng(42);
+  const rand = mulberry32(42);
   for (let i = 0; i < 20_000; i++) {
     const len = Math.floor(rand() * 1514);
     const f = new Uint8Array(len);
