@@ -24,8 +24,7 @@ import { addInet, addInet6, deleteInet, deleteInet6 } from "./net/addresses.ts";
 import { RouteTable4, RouteTable6 } from "./net/route.ts";
 import { formatIp4, parseIp4, parseIp6, splitZone } from "./net/ip_addr.ts";
 import { listRoutes } from "./net/route_ops.ts";
-import { createProtoStats } from "./stats.ts";
-import type { ProtoStats } from "./control/ops.ts";
+import { ProtoCounters } from "./stats.ts";
 import { SysctlTree } from "./sysctl.ts";
 import { TimerQueue } from "./time/timers.ts";
 import { type PacketBuffer, PacketPool } from "./buf/packet_pool.ts";
@@ -98,7 +97,7 @@ export class Stack implements StackContext {
   readonly config: StackConfig;
   readonly instance: number;
   readonly sysctl: SysctlTree;
-  readonly stats: ProtoStats;
+  readonly stats: ProtoCounters;
   readonly routes4 = new RouteTable4();
   readonly routes6 = new RouteTable6();
   /** Loads modules for `mount`; set by the daemon. */
@@ -137,7 +136,7 @@ export class Stack implements StackContext {
       hostname: opts.hostname,
       overrides: sysctlOverrides(this.config, { inet6: opts.inet6 }),
     });
-    this.stats = createProtoStats(opts.inet6);
+    this.stats = new ProtoCounters(opts.inet6);
     this.ether = new EtherLayer({
       arpInput: (iface, bytes, off, len) => this.arp.input(iface, bytes, off, len),
       ip4Input: (iface, bytes, off, len, bcast) => this.ip4.input(iface, bytes, off, len, bcast),

@@ -7,12 +7,12 @@
  * @module
  */
 
-import type { ProtoStats } from "./control/ops.ts";
 import type { StackConfig } from "./config.ts";
 import type { PacketPool } from "./buf/packet_pool.ts";
 import type { NetInterface } from "./link/interface.ts";
 import type { RouteTable4, RouteTable6 } from "./net/route.ts";
 import type { RawSockets } from "./socket/raw.ts";
+import type { ProtoCounters } from "./stats.ts";
 import type { SysctlTree } from "./sysctl.ts";
 import type { TimerQueue } from "./time/timers.ts";
 
@@ -22,7 +22,7 @@ export interface StackContext {
   /** The `-p tcpip` options. */
   readonly config: StackConfig;
   readonly sysctl: SysctlTree;
-  readonly stats: ProtoStats;
+  readonly stats: ProtoCounters;
   readonly pool: PacketPool;
   readonly timers: TimerQueue;
   readonly routes4: RouteTable4;

@@ -20,6 +20,7 @@ import type { AddrSpec, ControlReply, ControlRequest, RouteSpec, SocketEvent } f
 import { addRoute, changeRoute, deleteRoute, flushRoutes, getRoute } from "../net/route_ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
+import { flattenProtoCounters } from "../stats.ts";
 
 /** The connection that owns sockets: where their datagrams go, and which are its own. */
 export interface SocketOwner {
@@ -164,7 +165,7 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
     case "sysctlSet":
       return stack.sysctl.set(str(r.name, "name"), str(r.value, "value"));
     case "stats":
-      return stack.stats;
+      return flattenProtoCounters(stack.stats);
     case "sockList":
       // No transport layer yet: there are no sockets to list.
       return [];

@@ -149,7 +149,11 @@ export interface SocketInfo {
   state?: string;
 }
 
-/** Protocol counters by protocol (`ip`, `icmp`, `tcp`, ...) then NetBSD field name. */
+/**
+ * Protocol counters as the `stats` op carries them: by protocol (`ip`, `icmp`,
+ * `tcp`, ...) then NetBSD field name, array members flattened (`inhist.8`).
+ * The stack keeps them typed (`ProtoCounters` in core/stats.ts).
+ */
 export type ProtoStats = Record<string, Record<string, number>>;
 
 /** Facts about the daemon that answers. */

@@ -29,10 +29,6 @@ import { readU32, writeU32 } from "../wire/bytes.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { formatIp4 } from "./ip_addr.ts";
 
-// Counter names built once: no string building per packet.
-const INHIST = Array.from({ length: 19 }, (_, i) => `inhist.${i}`);
-const OUTHIST = Array.from({ length: 19 }, (_, i) => `outhist.${i}`);
-
 /** What ICMP needs of the IPv4 layer. */
 export interface Icmp4Lower {
   /** Sends the ICMP message in `pkt` (and frees it); failures are counted, not thrown. */
@@ -75,7 +71,7 @@ export class Icmp4Layer {
       return;
     }
     const type = v.type;
-    if (type <= 18) st[INHIST[type]]++;
+    if (type <= 18) st.inhist[type]++;
     this.#toRawSockets(iface, ip);
     const toGroup = linkBcast || this.#lower.isBroadcast(ip.dst, iface) || ip.dst >>> 28 === 0xe;
     switch (type) {
@@ -134,7 +130,7 @@ export class Icmp4Layer {
     const pkt = this.#ctx.pool.alloc(ICMP_MINLEN + keep);
     const quoted = ip.bytes.subarray(ip.offset, ip.offset + keep);
     emitIcmpError(pkt.bytes, pkt.start, { type, code, extra }, quoted);
-    if (type <= 18) st[OUTHIST[type]]++;
+    if (type <= 18) st.outhist[type]++;
     this.#lower.sendIcmp(pkt, ip.src, this.#lower.isLocal(ip.dst) ? ip.dst : null);
   }
 
@@ -233,7 +229,7 @@ export class Icmp4Layer {
       return;
     }
     this.#ctx.stats.icmp.reflect++;
-    if (b[at] <= 18) this.#ctx.stats.icmp[OUTHIST[b[at]]]++;
+    if (b[at] <= 18) this.#ctx.stats.icmp.outhist[b[at]]++;
     // Reply from the address asked, or (to a broadcast) from the interface's own.
     const src = toGroup ? (iface.inet[0]?.addr ?? null) : ip.dst;
     this.#lower.sendIcmp(pkt, ip.src, src);

@@ -31,27 +31,28 @@ import {
 } from "../wire/icmpv6.ts";
 import { IPPROTO6, IPV6_HEADER_LEN, IPV6_MIN_MTU, type Ipv6View } from "../wire/ipv6.ts";
 import { formatIp6, isLinkLocal6 } from "./ip_addr.ts";
+import type { CounterName, Icmp6Stats } from "../stats.ts";
 
-// Counter names built once: no string building per packet.
-const INHIST = Array.from({ length: 256 }, (_, i) => `inhist.${i}`);
-const OUTHIST = Array.from({ length: 256 }, (_, i) => `outhist.${i}`);
+/** An ICMPv6 counter. */
+type Icmp6Counter = CounterName<Icmp6Stats>;
+
 /** NetBSD's icmp6_errcount: the per-type-and-code output counter of an error. */
-function errCounter(type: number, code: number): string {
+function errCounter(type: number, code: number): Icmp6Counter {
   switch (type) {
     case ICMP6_TYPE.DST_UNREACH:
-      return [
+      return ([
         "odst_unreach_noroute",
         "odst_unreach_admin",
         "odst_unreach_beyondscope",
         "odst_unreach_addr",
         "odst_unreach_noport",
-      ][code] ?? "ounknown";
+      ] as const)[code] ?? "ounknown";
     case ICMP6_TYPE.PACKET_TOO_BIG:
       return "opacket_too_big";
     case ICMP6_TYPE.TIME_EXCEEDED:
-      return ["otime_exceed_transit", "otime_exceed_reassembly"][code] ?? "ounknown";
+      return (["otime_exceed_transit", "otime_exceed_reassembly"] as const)[code] ?? "ounknown";
     case ICMP6_TYPE.PARAM_PROB:
-      return ["oparamprob_header", "oparamprob_nextheader", "oparamprob_option"][code] ??
+      return (["oparamprob_header", "oparamprob_nextheader", "oparamprob_option"] as const)[code] ??
         "ounknown";
     case ICMP6_TYPE.REDIRECT:
       return "oredirect";
@@ -124,7 +125,7 @@ export class Icmp6Layer {
       return;
     }
     const type = v.type;
-    st[INHIST[type]]++;
+    st.inhist[type]++;
     this.#toRawSockets(iface, ip, offset, length);
     switch (type) {
       case ICMP6_TYPE.ECHO_REQUEST:
@@ -202,7 +203,7 @@ export class Icmp6Layer {
       from ?? to,
       pkt.length,
     );
-    st[OUTHIST[type]]++;
+    st.outhist[type]++;
     this.#lower.send(pkt, to, { src: from, zone });
   }
 
@@ -233,7 +234,7 @@ export class Icmp6Layer {
     const from = dst[0] === 0xff ? null : dst.slice();
     const st = this.#ctx.stats.icmp6;
     st.reflect++;
-    st[OUTHIST[ICMP6_TYPE.ECHO_REPLY]]++;
+    st.outhist[ICMP6_TYPE.ECHO_REPLY]++;
     this.#lower.send(pkt, src.slice(), { src: from, zone: this.#lower.zoneOf(iface, src) });
   }
 

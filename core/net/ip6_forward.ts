@@ -34,8 +34,6 @@ import { addrUsable, commonPrefix } from "./ip6_source.ts";
 import { isLinkLocal6 } from "./ip_addr.ts";
 import { RTF } from "./route_flags.ts";
 
-const OUT_REDIRECT = `outhist.${ICMP6_TYPE.REDIRECT}`;
-
 /** What forwarding needs of the IPv6 layer. */
 export interface Ip6ForwardHost {
   readonly icmp: Icmp6Layer;
@@ -158,7 +156,7 @@ export class Ip6Forwarder {
     n += emitNdRedirectedHeaderOpt(b, at + n, ip.bytes.subarray(ip.offset, ip.offset + len), room);
     pkt.end = at + n;
     ctx.stats.ip6.redirectsent++;
-    ctx.stats.icmp6[OUT_REDIRECT]++;
+    ctx.stats.icmp6.outhist[ICMP6_TYPE.REDIRECT]++;
     this.#host.sendIcmp(pkt, src.slice(), {
       src: ll.addr,
       hlim: ND_HOP_LIMIT,

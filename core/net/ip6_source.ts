@@ -13,16 +13,6 @@ import type { StackContext } from "../stack_context.ts";
 import type { Inet6Addr, NetInterface } from "../link/interface.ts";
 import { ip6Equal } from "./ip_addr.ts";
 
-// Counter names built once: no string building per packet.
-function scoped(name: string): string[] {
-  return Array.from({ length: 16 }, (_, i) => `${name}.${i}`);
-}
-const SRC_SAMEIF = scoped("sources_sameif");
-const SRC_OTHERIF = scoped("sources_otherif");
-const SRC_SAMESCOPE = scoped("sources_samescope");
-const SRC_OTHERSCOPE = scoped("sources_otherscope");
-const SRC_DEPRECATED = scoped("sources_deprecated");
-
 /** Whether an address may be used (as a source, or to accept packets): DAD done, no duplicate. */
 export function addrUsable(a: Inet6Addr): boolean {
   return a.flags.length === 0 ||
@@ -86,9 +76,9 @@ function counted(
 ): Uint8Array {
   const st = ctx.stats.ip6;
   const s = scope6(a.addr);
-  st[iface === out ? SRC_SAMEIF[s] : SRC_OTHERIF[s]]++;
-  st[s === dScope ? SRC_SAMESCOPE[s] : SRC_OTHERSCOPE[s]]++;
-  if (a.flags.includes("deprecated")) st[SRC_DEPRECATED[s]]++;
+  (iface === out ? st.sources_sameif : st.sources_otherif)[s]++;
+  (s === dScope ? st.sources_samescope : st.sources_otherscope)[s]++;
+  if (a.flags.includes("deprecated")) st.sources_deprecated[s]++;
   return a.addr;
 }
 

@@ -54,9 +54,6 @@ import type { Route6, RouteEntry } from "./route.ts";
 /** How long a path MTU learned from Packet Too Big is kept (NetBSD: 10 minutes). */
 export const IP6_PMTU_TIMEOUT_MS = 600_000;
 
-// Counter names built once: no string building per packet.
-const NXTHIST = Array.from({ length: 256 }, (_, i) => `nxthist.${i}`);
-
 /** Per-send choices (socket options, ping6's flags, the protocol layers). */
 export interface Ip6SendOptions {
   /** Source address; selected (RFC 6724) when absent or null. */
@@ -195,7 +192,7 @@ export class Ipv6Layer {
       st[err === "tooshort" ? "toosmall" : err === "badvers" ? "badvers" : "tooshort"]++;
       return;
     }
-    st[NXTHIST[ip.nextHeader]]++;
+    st.nxthist[ip.nextHeader]++;
     const src = ip.src, dst = ip.dst;
     if (
       src[0] === 0xff || isUnspecified(dst) || isV4Mapped(src) || isV4Mapped(dst) ||

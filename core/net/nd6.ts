@@ -65,9 +65,6 @@ export const ND6_RETRANS_MS = 1000;
 /** BaseReachableTime default (RFC 4861 §10). */
 export const ND6_REACHABLE_MS = 30_000;
 
-const OUT_NS = `outhist.${ICMP6_TYPE.NEIGHBOR_SOLICIT}`;
-const OUT_NA = `outhist.${ICMP6_TYPE.NEIGHBOR_ADVERT}`;
-
 /** How ND sends its messages (the IPv6 layer). */
 export interface Nd6Lower {
   /**
@@ -486,7 +483,7 @@ export class Nd6Layer {
       dst = new Uint8Array(16);
       solicitedNode(target, dst);
     }
-    this.#ctx.stats.icmp6[OUT_NS]++;
+    this.#ctx.stats.icmp6.outhist[ICMP6_TYPE.NEIGHBOR_SOLICIT]++;
     this.#lower.send(pkt, dst, src, iface);
   }
 
@@ -502,7 +499,7 @@ export class Nd6Layer {
     let n = emitNeighborAdvert(pkt.bytes, pkt.start, flags, target);
     n += emitNdLinkAddrOpt(pkt.bytes, pkt.start + n, ND_OPT.TARGET_LINKADDR, mac);
     pkt.end = pkt.start + n;
-    this.#ctx.stats.icmp6[OUT_NA]++;
+    this.#ctx.stats.icmp6.outhist[ICMP6_TYPE.NEIGHBOR_ADVERT]++;
     this.#lower.send(pkt, dst, src, iface);
   }
 

@@ -64,7 +64,6 @@ export const ND6_REDIRECT_TIMEOUT_MS = 600_000;
 /** RFC 4862 §5.5.3 e): the two hours a valid lifetime cannot be cut below by an RA. */
 const TWO_HOURS = 7200;
 
-const OUT_RS = `outhist.${ICMP6_TYPE.ROUTER_SOLICIT}`;
 const ZERO16 = new Uint8Array(16);
 
 /** What router discovery needs of the ND layer. */
@@ -250,7 +249,7 @@ export class Nd6Router {
     // From :: a solicitation carries no link-layer address (RFC 4861 §4.1).
     if (ll && mac) n += emitNdLinkAddrOpt(pkt.bytes, pkt.start + n, ND_OPT.SOURCE_LINKADDR, mac);
     pkt.end = pkt.start + n;
-    this.#ctx.stats.icmp6[OUT_RS]++;
+    this.#ctx.stats.icmp6.outhist[ICMP6_TYPE.ROUTER_SOLICIT]++;
     this.#host.send(pkt, IP6_ALL_ROUTERS, ll ? ll.addr.slice() : IP6_UNSPECIFIED, iface);
   }
 

@@ -72,8 +72,8 @@ Deno.test("ping across a segment: ARP resolves, the echo is answered", () => {
     b.neighborList("inet").find((n) => n.addr === "192.0.2.1")?.lladdr,
     "02:00:00:00:00:01",
   );
-  assert.equal(b.stats.icmp["inhist.8"], 1);
-  assert.equal(b.stats.icmp["outhist.0"], 1);
+  assert.equal(b.stats.icmp.inhist[8], 1);
+  assert.equal(b.stats.icmp.outhist[0], 1);
 });
 
 Deno.test("a gratuitous ARP announces a new address", () => {

@@ -175,7 +175,7 @@ Deno.test("DAD: dad_count probes a second apart; a tentative address is not answ
   net.run();
   assert.equal(frames(seg, ICMP6_TYPE.NEIGHBOR_ADVERT, from).length, 0);
   // An echo to it is dropped, not answered.
-  const echoes = a.stats.icmp6["inhist.128"];
+  const echoes = a.stats.icmp6.inhist[128];
   const s = parseIp6("2001:db8::2")!, d = parseIp6("2001:db8::7")!;
   const msg = echo6(9);
   fillIcmp6Checksum(msg, 0, msg.length, s, d);
@@ -184,7 +184,7 @@ Deno.test("DAD: dad_count probes a second apart; a tentative address is not answ
   emitIpv6Header(f, 14, s, d, 58, msg.length, 64);
   f.set(msg, 54);
   inject(net, seg, 1, f);
-  assert.equal(a.stats.icmp6["inhist.128"], echoes);
+  assert.equal(a.stats.icmp6.inhist[128], echoes);
   net.advance(1000);
   assert.deepEqual(addr().flags, ["tentative"]);
   net.advance(1000);
@@ -269,7 +269,7 @@ Deno.test("NUD: REACHABLE, STALE after ReachableTime, DELAY, PROBE, REACHABLE ag
   assert.deepEqual([probes[0].dst, probes[0].dstMac], ["2001:db8::2", "02:00:00:00:00:02"]);
   assert.equal(entry(a, "2001:db8::2")?.state, "REACHABLE", "b answered the unicast probe");
   // b heard the multicast solicitation and the unicast probe (a's DAD probes went to other groups).
-  assert.ok(b.stats.icmp6["inhist.135"] >= 2);
+  assert.ok(b.stats.icmp6.inhist[135] >= 2);
   assert.ok(b.stats.ip6.notmember >= 2);
 });
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
 import type { AttachedInterface } from "../../core/link/driver.ts";
+import type { CounterName, IpStats } from "../../core/stats.ts";
 import { emitIcmpEcho, ICMP_TYPE } from "../../core/wire/icmp.ts";
 import { emitIpv4Header } from "../../core/wire/ipv4.ts";
 import { emitEthernet } from "../../core/wire/ethernet.ts";
@@ -64,7 +65,7 @@ function answered(sent: Uint8Array[], seq: number): boolean {
 
 Deno.test("malformed IPv4 headers are counted under their own ipstat names and dropped", () => {
   const { net, stack, port, sent } = victim();
-  const cases: [string, (f: Uint8Array) => Uint8Array][] = [
+  const cases: [CounterName<IpStats>, (f: Uint8Array) => Uint8Array][] = [
     ["toosmall", (f) => f.subarray(0, 14 + 12)],
     ["badvers", (f) => (f[14] = 0x65, f)],
     ["badhlen", (f) => (f[14] = 0x44, f)],

@@ -18,7 +18,7 @@ import type {
 } from "../../core/control/ops.ts";
 import { IFF } from "../../core/link/if_flags.ts";
 import { RTF } from "../../core/net/route_flags.ts";
-import { createProtoStats, PROTO_STAT_FIELDS } from "../../core/stats.ts";
+import { createProtoStats, flattenProtoCounters, ProtoCounters } from "../../core/stats.ts";
 import { netstatMain } from "../../tools/netstat.ts";
 import { type FakeHandler, runFakeTool, type ToolRun } from "../kit/fake_tool.ts";
 
@@ -634,9 +634,47 @@ Deno.test("netstat passes an error reply on as a message", async () => {
 // ---------------------------------------------------------------------------
 // core/stats.ts
 
-Deno.test("createProtoStats() zeroes NetBSD's counters, IPv6 sets only on a v6 stack", () => {
-  const v6 = createProtoStats(true);
-  assert.deepEqual(Object.keys(v6), [
+Deno.test("flattenProtoCounters() names array members name.N in NetBSD's order, IPv6 sets only on a v6 stack", () => {
+  const counters = new ProtoCounters(true);
+  const v6 = flattenProtoCounters(counters);
+  const sizes = Object.fromEntries(
+    Object.entries(v6).map(([p, set]) => [p, Object.keys(set).length]),
+  );
+  // NetBSD 4's structures: scalars plus histograms of 19 (ICMP), 256 (IPv6, ICMPv6), 32 and 16.
+  assert.deepEqual(sizes, {
+    ip: 30,
+    icmp: 2 + 19 + 5 + 19 + 1,
+    igmp: 9,
+    tcp: 76,
+    udp: 9,
+    arp: 23,
+    route: 5,
+    ip6: 23 + 256 + 1 + 32 + 5 + 1 + 5 * 16 + 2,
+    icmp6: 3 + 256 + 5 + 256 + 21,
+    udp6: 9,
+  });
+  for (const set of Object.values(v6)) assert.ok(Object.values(set).every((n) => n === 0));
+  assert.deepEqual(Object.keys(v6.icmp).slice(0, 4), [
+    "error",
+    "oldicmp",
+    "outhist.0",
+    "outhist.1",
+  ]);
+  assert.deepEqual(Object.keys(v6.icmp).slice(-3), ["inhist.17", "inhist.18", "pmtuchg"]);
+  assert.deepEqual(Object.keys(v6.ip6).slice(23, 25), ["nxthist.0", "nxthist.1"]);
+  assert.deepEqual(Object.keys(v6.ip6).slice(-2), ["forward_cachehit", "forward_cachemiss"]);
+
+  counters.ip.total++;
+  counters.icmp.inhist[8] += 2;
+  counters.ip6.sources_sameif[14]++;
+  const counted = flattenProtoCounters(counters);
+  assert.deepEqual(
+    [counted.ip.total, counted.icmp["inhist.8"], counted.ip6["sources_sameif.14"]],
+    [1, 2, 1],
+  );
+  assert.equal(v6.ip.total, 0, "a flattened copy does not follow the counters");
+
+  assert.deepEqual(Object.keys(flattenProtoCounters(new ProtoCounters(false))), [
     "ip",
     "icmp",
     "igmp",
@@ -644,25 +682,6 @@ Deno.test("createProtoStats() zeroes NetBSD's counters, IPv6 sets only on a v6 s
     "udp",
     "arp",
     "route",
-    "ip6",
-    "icmp6",
-    "udp6",
   ]);
-  for (const [proto, set] of Object.entries(v6)) {
-    assert.deepEqual(Object.keys(set), PROTO_STAT_FIELDS[proto]);
-    assert.ok(Object.values(set).every((n) => n === 0));
-  }
-  assert.equal(v6.icmp["outhist.18"], 0);
-  assert.equal(v6.icmp6["inhist.255"], 0);
-  assert.deepEqual(Object.keys(createProtoStats(false)), [
-    "ip",
-    "icmp",
-    "igmp",
-    "tcp",
-    "udp",
-    "arp",
-    "route",
-  ]);
-  v6.ip.total++;
-  assert.equal(createProtoStats(true).ip.total, 0);
+  assert.deepEqual(createProtoStats(false), flattenProtoCounters(new ProtoCounters(false)));
 });
