@@ -26,6 +26,7 @@ import { formatIp4, parseIp4, parseIp6, splitZone } from "./net/ip_addr.ts";
 import { listRoutes } from "./net/route_ops.ts";
 import { ProtoCounters } from "./stats.ts";
 import { SysctlTree } from "./sysctl.ts";
+import { Tunables } from "./tunables.ts";
 import { TimerQueue } from "./time/timers.ts";
 import { type PacketBuffer, PacketPool } from "./buf/packet_pool.ts";
 import type { StackContext } from "./stack_context.ts";
@@ -97,6 +98,7 @@ export class Stack implements StackContext {
   readonly config: StackConfig;
   readonly instance: number;
   readonly sysctl: SysctlTree;
+  readonly tunables: Tunables;
   readonly stats: ProtoCounters;
   readonly routes4 = new RouteTable4();
   readonly routes6 = new RouteTable6();
@@ -136,6 +138,7 @@ export class Stack implements StackContext {
       hostname: opts.hostname,
       overrides: sysctlOverrides(this.config, { inet6: opts.inet6 }),
     });
+    this.tunables = new Tunables(this.sysctl);
     this.stats = new ProtoCounters(opts.inet6);
     this.ether = new EtherLayer({
       arpInput: (iface, bytes, off, len) => this.arp.input(iface, bytes, off, len),

@@ -15,6 +15,7 @@ import type { RawSockets } from "./socket/raw.ts";
 import type { ProtoCounters } from "./stats.ts";
 import type { SysctlTree } from "./sysctl.ts";
 import type { TimerQueue } from "./time/timers.ts";
+import type { ReadonlyTunables } from "./tunables.ts";
 
 /** The stack as its layers use it. */
 export interface StackContext {
@@ -22,6 +23,8 @@ export interface StackContext {
   /** The `-p tcpip` options. */
   readonly config: StackConfig;
   readonly sysctl: SysctlTree;
+  /** The knobs the data path reads per packet, kept current by {@linkcode sysctl}. */
+  readonly tunables: ReadonlyTunables;
   readonly stats: ProtoCounters;
   readonly pool: PacketPool;
   readonly timers: TimerQueue;

@@ -47,6 +47,9 @@ export interface SysctlTreeOptions {
 /** Called after a write: the new value, the old one, and the name written. */
 export type SysctlListener = (value: number | string, old: number | string, name: string) => void;
 
+/** Told a variable's value whenever one is stored (see {@linkcode SysctlTree.mirror}). */
+export type SysctlMirror = (value: number | string) => void;
+
 /** `kern.ostype`: what confstr(_CS_SYSNAME) gives on QNX. */
 export const SYSCTL_OSTYPE = "QNX";
 /**
@@ -492,6 +495,8 @@ function mibDecl(opts: SysctlTreeOptions): Decl[] {
 interface Cell {
   value: number | string;
   listeners: SysctlListener[];
+  /** Copies kept current on every stored write ({@linkcode SysctlTree.mirror}). */
+  mirrors: SysctlMirror[];
 }
 
 interface Entry {
@@ -529,7 +534,7 @@ export class SysctlTree {
         const e: Entry = { name, decl: d };
         if (d.type === "int" || d.type === "string") {
           if (d.shares) pending.push(e);
-          else e.cell = { value: d.value ?? 0, listeners: [] };
+          else e.cell = { value: d.value ?? 0, listeners: [], mirrors: [] };
         }
         this.#order.push(e);
         this.#byName.set(name, e);
@@ -620,6 +625,7 @@ export class SysctlTree {
       cell.value = old;
       throw err;
     }
+    for (const fn of cell.mirrors) fn(next);
     return { old, new: next };
   }
 
@@ -635,6 +641,7 @@ export class SysctlTree {
       throw new ErrnoError("EINVAL", name);
     }
     e.cell!.value = value;
+    for (const fn of e.cell!.mirrors) fn(value);
   }
 
   /**
@@ -651,6 +658,20 @@ export class SysctlTree {
       const i = cell.listeners.indexOf(fn);
       if (i >= 0) cell.listeners.splice(i, 1);
     };
+  }
+
+  /**
+   * Keeps a copy of `name`'s variable current: calls `fn` with its value now
+   * and after every write that stores one, through any name sharing the
+   * variable ({@linkcode SysctlTree.set} once no listener vetoed, and
+   * {@linkcode SysctlTree.setInternal}). This is how the data path reads
+   * knobs as plain fields (core/tunables.ts) instead of looking names up.
+   * @throws ErrnoError ENOENT when `name` is not a leaf
+   */
+  mirror(name: string, fn: SysctlMirror): void {
+    const cell = this.#leaf(name).cell!;
+    cell.mirrors.push(fn);
+    fn(cell.value);
   }
 
   #leaf(name: string): Entry {

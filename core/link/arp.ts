@@ -38,13 +38,7 @@ export class ArpLayer {
   constructor(ctx: StackContext, ether: EtherLayer) {
     this.#ctx = ctx;
     this.#ether = ether;
-    this.cache = new ArpCache((): ArpTimers => ({
-      keep: ctx.sysctl.int("net.inet.arp.keep"),
-      down: ctx.sysctl.int("net.inet.arp.down"),
-      maxtries: ctx.sysctl.int("net.inet.arp.maxtries"),
-      refresh: ctx.sysctl.int("net.inet.arp.refresh"),
-      prune: ctx.sysctl.int("net.inet.arp.prune"),
-    }));
+    this.cache = new ArpCache((): ArpTimers => ctx.tunables.arp);
   }
 
   /** A received ARP packet. */

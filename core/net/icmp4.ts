@@ -65,7 +65,7 @@ export class Icmp4Layer {
       st.tooshort++;
       return;
     }
-    const skipSum = iface.isLoopback && this.#ctx.sysctl.int("net.inet.ip.do_loopback_cksum") === 0;
+    const skipSum = iface.isLoopback && this.#ctx.tunables.ip.doLoopbackCksum === 0;
     if (!skipSum && !v.checksumOk()) {
       st.checksum++;
       return;
@@ -76,11 +76,11 @@ export class Icmp4Layer {
     const toGroup = linkBcast || this.#lower.isBroadcast(ip.dst, iface) || ip.dst >>> 28 === 0xe;
     switch (type) {
       case ICMP_TYPE.ECHO:
-        if (toGroup && this.#ctx.sysctl.int("net.inet.icmp.bmcastecho") === 0) return;
+        if (toGroup && this.#ctx.tunables.icmp.bmcastecho === 0) return;
         this.#reflect(iface, ip, ICMP_TYPE.ECHOREPLY, toGroup);
         return;
       case ICMP_TYPE.TSTAMP:
-        if (toGroup || this.#ctx.sysctl.int("net.inet.icmp.tstamprepl") === 0) return;
+        if (toGroup || this.#ctx.tunables.icmp.tstamprepl === 0) return;
         if (v.length < 20) {
           st.badlen++;
           return;
@@ -88,7 +88,7 @@ export class Icmp4Layer {
         this.#timestampReply(iface, ip);
         return;
       case ICMP_TYPE.MASKREQ:
-        if (this.#ctx.sysctl.int("net.inet.icmp.maskrepl") === 0 || v.length < 12) return;
+        if (this.#ctx.tunables.icmp.maskrepl === 0 || v.length < 12) return;
         this.#maskReply(iface, ip, toGroup);
         return;
       case ICMP_TYPE.UNREACH:
@@ -124,7 +124,7 @@ export class Icmp4Layer {
     }
     if (!this.#rateOk()) return;
     st.error++;
-    const returned = this.#ctx.sysctl.int("net.inet.icmp.returndatabytes");
+    const returned = this.#ctx.tunables.icmp.returndatabytes;
     // Never past the bytes actually held (a stored first fragment may be cut short).
     const keep = Math.min(ip.totalLength, ip.length, ip.headerLen + returned);
     const pkt = this.#ctx.pool.alloc(ICMP_MINLEN + keep);
@@ -136,7 +136,7 @@ export class Icmp4Layer {
 
   /** "Fragmentation needed" about a datagram we sent: remember the smaller path MTU. */
   #needFrag(v: IcmpView): void {
-    if (this.#ctx.sysctl.int("net.inet.ip.mtudisc") === 0) return;
+    if (this.#ctx.tunables.ip.mtudisc === 0) return;
     const q = v.payloadOffset, b = v.bytes;
     if (v.payloadLength < 20 || b[q] >> 4 !== 4) {
       this.#ctx.stats.icmp.badlen++;
@@ -173,7 +173,7 @@ export class Icmp4Layer {
 
   /** At most `errppslimit` errors a second (0 or less: no limit). */
   #rateOk(): boolean {
-    const limit = this.#ctx.sysctl.int("net.inet.icmp.errppslimit");
+    const limit = this.#ctx.tunables.icmp.errppslimit;
     if (limit <= 0) return true;
     const second = Math.floor(this.#ctx.now() / 1000);
     if (second !== this.#errSecond) {

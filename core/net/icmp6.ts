@@ -65,9 +65,6 @@ const ERR_COUNTERS = Array.from(
   (_, type) => Array.from({ length: 8 }, (_, code) => errCounter(type, code)),
 );
 
-/** The limit when the MIB has no `net.inet6.icmp6.errppslimit` (the IPv4 default). */
-export const ICMP6_ERRPPS_DEFAULT = 100;
-
 /** Where an ICMPv6 message goes out. */
 export interface Icmp6SendOptions {
   /** Source; chosen by the IPv6 layer when `null`. */
@@ -98,15 +95,12 @@ export class Icmp6Layer {
   readonly #ctx: StackContext;
   readonly #lower: Icmp6Lower;
   readonly #view = new Icmp6View();
-  readonly #limitName: string | null;
   #errSecond = -1;
   #errCount = 0;
 
   constructor(ctx: StackContext, lower: Icmp6Lower) {
     this.#ctx = ctx;
     this.#lower = lower;
-    const name = "net.inet6.icmp6.errppslimit";
-    this.#limitName = ctx.sysctl.has(name) ? name : null;
   }
 
   /**
@@ -253,9 +247,7 @@ export class Icmp6Layer {
    * when it says no.
    */
   allowError(): boolean {
-    const limit = this.#limitName === null
-      ? ICMP6_ERRPPS_DEFAULT
-      : this.#ctx.sysctl.int(this.#limitName);
+    const limit = this.#ctx.tunables.icmp6.errppslimit;
     if (limit <= 0) return true;
     const second = Math.floor(this.#ctx.now() / 1000);
     if (second !== this.#errSecond) {

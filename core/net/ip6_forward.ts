@@ -139,7 +139,7 @@ export class Ip6Forwarder {
     viaGateway: boolean,
   ): void {
     const ctx = this.#ctx;
-    if (ctx.sysctl.int("net.inet6.ip6.redirect") === 0) return;
+    if (ctx.tunables.ip6.redirect === 0) return;
     const src = ip.src;
     const neighbour = isLinkLocal6(src) ||
       iface.inet6.some((a) => a.prefixlen < 128 && commonPrefix(a.addr, src) >= a.prefixlen);

@@ -71,7 +71,7 @@ export class Ip6Reassembly {
     this.#icmp = icmp;
     this.#redeliver = redeliver;
     this.reassembler = new Reassembler(() => {
-      const v = ctx.sysctl.int("net.inet6.ip6.maxfragpackets");
+      const v = ctx.tunables.ip6.maxfragpackets;
       return v < 0 ? Infinity : v;
     }, IP6FRAG_TIMEOUT_MS);
   }

@@ -97,7 +97,7 @@ export function selectSource6(
   zone?: number,
 ): Uint8Array | null {
   const dScope = scope6(dst);
-  const useDeprecated = ctx.sysctl.int("net.inet6.ip6.use_deprecated") !== 0;
+  const useDeprecated = ctx.tunables.ip6.useDeprecated !== 0;
   let best: Inet6Addr | null = null;
   let bestIface: NetInterface = out;
   let bestPrefix = -1;

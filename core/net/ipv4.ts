@@ -81,10 +81,10 @@ export class Ipv4Layer {
       pathMtu: (dst, mtu) => this.#learnPathMtu(dst, mtu),
     });
     this.reassembly = new Reassembler(
-      () => ctx.sysctl.int("net.inet.ip.maxfragpackets"),
+      () => ctx.tunables.ip.maxfragpackets,
       IPFRAG_TIMEOUT_MS,
     );
-    this.flows = new FlowCache(() => ctx.sysctl.int("net.inet.ip.maxflows"));
+    this.flows = new FlowCache(() => ctx.tunables.ip.maxflows);
   }
 
   /** Whether `addr` is an address of one of our interfaces. */
@@ -99,7 +99,7 @@ export class Ipv4Layer {
   isBroadcast(addr: number, iface: NetInterface): boolean {
     if (addr === 0xffffffff || addr === 0) return true;
     if (!(iface.flags & IFF.BROADCAST)) return false;
-    const zero = this.#ctx.sysctl.int("net.inet.ip.hostzerobroadcast") !== 0;
+    const zero = this.#ctx.tunables.ip.hostzerobroadcast !== 0;
     for (const a of iface.inet) {
       if (a.broadcast === addr) return true;
       if (zero && a.mask !== 0xffffffff && addr === ((a.addr & a.mask) >>> 0)) return true;
@@ -122,7 +122,7 @@ export class Ipv4Layer {
       st[err]++;
       return;
     }
-    const skipSum = iface.isLoopback && ctx.sysctl.int("net.inet.ip.do_loopback_cksum") === 0;
+    const skipSum = iface.isLoopback && ctx.tunables.ip.doLoopbackCksum === 0;
     if (!skipSum && !ip.checksumOk()) {
       st.badsum++;
       return;
@@ -149,7 +149,7 @@ export class Ipv4Layer {
     }
     if (
       ip.optionsLength > 0 && ipv4HasSourceRoute(ip) &&
-      ctx.sysctl.int("net.inet.ip.allowsrcrt") === 0
+      ctx.tunables.ip.allowsrcrt === 0
     ) {
       st.badoptions++;
       this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.SRCFAIL, 0, linkBcast);
@@ -209,7 +209,7 @@ export class Ipv4Layer {
         df: opts.df ?? false,
         mf: false,
         fragOffset: 0,
-        ttl: opts.ttl ?? ctx.sysctl.int("net.inet.ip.ttl"),
+        ttl: opts.ttl ?? ctx.tunables.ip.ttl,
         protocol: proto,
         src,
         dst,
@@ -262,7 +262,7 @@ export class Ipv4Layer {
       });
     }
     const made = ctx.routes4.find(dst, 32);
-    const timeout = ctx.sysctl.int("net.inet.ip.mtudisctimeout") * 1000;
+    const timeout = ctx.tunables.ip.mtudisctimeout * 1000;
     ctx.timers.schedule(ctx.now() + timeout, () => {
       const r = ctx.routes4.find(dst, 32);
       if (r !== made || !r) return;
@@ -300,7 +300,7 @@ export class Ipv4Layer {
   }
 
   #newId(): number {
-    if (this.#ctx.sysctl.int("net.inet.ip.random_id") !== 0) return (Math.random() * 0x10000) | 0;
+    if (this.#ctx.tunables.ip.randomId !== 0) return (Math.random() * 0x10000) | 0;
     this.#nextId = (this.#nextId + 1) & 0xffff;
     return this.#nextId;
   }
@@ -309,7 +309,7 @@ export class Ipv4Layer {
   #acceptsFor(iface: NetInterface, dst: number): boolean {
     if (dst >>> 28 === 0xe) return dst === 0xe0000001; // all-hosts; no other groups joined yet
     if (this.isBroadcast(dst, iface)) return true;
-    if (this.#ctx.sysctl.int("net.inet.ip.checkinterface") !== 0 && !iface.isLoopback) {
+    if (this.#ctx.tunables.ip.checkinterface !== 0 && !iface.isLoopback) {
       return iface.inet.some((a) => a.addr === dst);
     }
     return this.isLocal(dst);
@@ -390,7 +390,7 @@ export class Ipv4Layer {
     const ctx = this.#ctx, st = ctx.stats.ip;
     const dst = ip.dst;
     if (
-      ctx.sysctl.int("net.inet.ip.forwarding") === 0 || linkBcast || dst >>> 28 >= 0xe ||
+      ctx.tunables.ip.forwarding === 0 || linkBcast || dst >>> 28 >= 0xe ||
       dst >>> 24 === 127 || dst >>> 24 === 0 || inIface.isLoopback
     ) {
       st.cantforward++;
@@ -400,7 +400,7 @@ export class Ipv4Layer {
       this.icmp.error(inIface, ip, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.INTRANS, 0, linkBcast);
       return;
     }
-    const fast = ctx.sysctl.int("net.inet.ip.maxflows") > 0 && this.#fastforwardOn();
+    const fast = ctx.tunables.ip.maxflows > 0 && this.#fastforwardOn();
     let flow = fast ? this.flows.get(dst, ctx.routes4.generation) : undefined;
     if (flow) st.fastforward++;
     if (!flow) {
@@ -422,7 +422,7 @@ export class Ipv4Layer {
         st.cantforward++;
         return;
       }
-      if (this.isBroadcast(dst, out) && ctx.sysctl.int("net.inet.ip.directed-broadcast") === 0) {
+      if (this.isBroadcast(dst, out) && ctx.tunables.ip.directedBroadcast === 0) {
         st.cantforward++;
         return;
       }
@@ -469,7 +469,7 @@ export class Ipv4Layer {
 
   /** RFC 1812 §5.2.7.2: tell a sender on the same subnet about a better first hop. */
   #maybeRedirect(iface: NetInterface, ip: Ipv4View, nextHop: number, viaGateway: boolean): void {
-    if (this.#ctx.sysctl.int("net.inet.ip.redirect") === 0 || !viaGateway) return;
+    if (this.#ctx.tunables.ip.redirect === 0 || !viaGateway) return;
     if (ip.optionsLength > 0 && ipv4HasSourceRoute(ip)) return;
     const onLink = iface.inet.some((a) =>
       ((a.addr ^ ip.src) & a.mask) === 0 && ((a.addr ^ nextHop) & a.mask) === 0
@@ -491,7 +491,7 @@ export class Ipv4Layer {
     const ip = this.#innerView;
     ip.wrap(pkt.bytes, pkt.start, pkt.length);
     if (pkt.length <= mtu) {
-      const skipSum = iface.isLoopback && ctx.sysctl.int("net.inet.ip.do_loopback_cksum") === 0;
+      const skipSum = iface.isLoopback && ctx.tunables.ip.doLoopbackCksum === 0;
       if (local && !skipSum) ip.fillChecksum();
       this.#toLink(iface, nextHop, pkt);
       return;

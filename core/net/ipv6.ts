@@ -237,8 +237,8 @@ export class Ipv6Layer {
       const multicast = dst[0] === 0xff;
       const hlim = opts.hlim ??
         (multicast
-          ? ctx.sysctl.int("net.inet6.ip6.defmcasthlim")
-          : (this.nd.ifInfo(iface.index).chlim || ctx.sysctl.int("net.inet6.ip6.hlim")));
+          ? ctx.tunables.ip6.defmcasthlim
+          : (this.nd.ifInfo(iface.index).chlim || ctx.tunables.ip6.hlim));
       if (opts.icmp6Cksum) fillIcmp6Checksum(pkt.bytes, pkt.start, payload, src, dst);
       const at = pkt.prepend(IPV6_HEADER_LEN);
       emitIpv6Header(pkt.bytes, at, src, dst, proto, payload, hlim);
@@ -351,7 +351,7 @@ export class Ipv6Layer {
   #local(iface: NetInterface, ip: Ipv6View, len: number, linkMcast: boolean): void {
     const st = this.#ctx.stats.ip6;
     const w = this.#walk;
-    const limit = this.#ctx.sysctl.int("net.inet6.ip6.hdrnestlimit");
+    const limit = this.#ctx.tunables.ip6.hdrnestlimit;
     const err = walkIpv6Headers(
       ip.bytes,
       ip.payloadOffset,
@@ -490,7 +490,7 @@ export class Ipv6Layer {
       u.nosum++; // RFC 8200 §8.1: a zero UDP checksum is invalid over IPv6
       return;
     }
-    const skip = iface.isLoopback && ctx.sysctl.int("net.inet6.udp6.do_loopback_cksum") === 0;
+    const skip = iface.isLoopback && ctx.tunables.udp.doLoopbackCksum === 0;
     if (!skip && finishChecksum(sumWords(b, at, end, pseudoSum6(ip.src, ip.dst, 17, ulen))) !== 0) {
       u.badsum++;
       return;

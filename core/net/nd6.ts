@@ -149,9 +149,9 @@ export class Nd6Layer {
       return {
         retrans: info.retrans,
         reachable: info.reachable,
-        delay: ctx.sysctl.int("net.inet6.icmp6.nd6_delay") * 1000,
-        mmaxtries: ctx.sysctl.int("net.inet6.icmp6.nd6_mmaxtries"),
-        umaxtries: ctx.sysctl.int("net.inet6.icmp6.nd6_umaxtries"),
+        delay: ctx.tunables.icmp6.nd6Delay * 1000,
+        mmaxtries: ctx.tunables.icmp6.nd6Mmaxtries,
+        umaxtries: ctx.tunables.icmp6.nd6Umaxtries,
       };
     });
     this.router = new Nd6Router(ctx, {
@@ -182,7 +182,7 @@ export class Nd6Layer {
 
   /** Whether this stack acts as a router (`net.inet6.ip6.forwarding`). */
   get forwarding(): boolean {
-    return this.#ctx.sysctl.int("net.inet6.ip6.forwarding") !== 0;
+    return this.#ctx.tunables.ip6.forwarding !== 0;
   }
 
   /**

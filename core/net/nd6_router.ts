@@ -271,7 +271,7 @@ export class Nd6Router {
 
   /** RFC 4861 §6.1.1, §6.2.6: a router learns the soliciting host; a host ignores it. */
   #rsInput(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void {
-    if (this.#ctx.sysctl.int("net.inet6.ip6.forwarding") === 0) return;
+    if (this.#ctx.tunables.ip6.forwarding === 0) return;
     const v = this.#rsView, b = ip.bytes;
     const unspec = ip6Equal(ip.src, ZERO16);
     let mac: Uint8Array | null | undefined = null;
@@ -538,8 +538,8 @@ export class Nd6Router {
       return;
     }
     if (
-      ctx.sysctl.int("net.inet6.icmp6.rediraccept") === 0 ||
-      ctx.sysctl.int("net.inet6.ip6.forwarding") !== 0
+      ctx.tunables.icmp6.rediraccept === 0 ||
+      ctx.tunables.ip6.forwarding !== 0
     ) return;
     const dst = v.destination.slice(), target = v.target.slice();
     const zone = isLinkLocal6(dst) ? iface.index : undefined;

@@ -76,6 +76,16 @@ Deno.test("ping across a segment: ARP resolves, the echo is answered", () => {
   assert.equal(b.stats.icmp.outhist[0], 1);
 });
 
+Deno.test("a written net.inet.ip.ttl is the TTL of what the stack sends next", () => {
+  const { net, a, b } = twoHosts();
+  const { sock, got } = icmpSocket(a);
+  b.sysctl.set("net.inet.ip.ttl", "32");
+  a.sendRaw(sock, "192.0.2.2", echoRequest(78, 0), {});
+  net.run();
+  const replies = got.map(icmpOf).filter((m) => m.type === ICMP_TYPE.ECHOREPLY);
+  assert.deepEqual(replies.map((m) => m.ttl), [32]);
+});
+
 Deno.test("a gratuitous ARP announces a new address", () => {
   const { seg, a } = twoHosts();
   const before = seg.log.length;

@@ -136,6 +136,15 @@ Deno.test("ping6 to a link-local address needs its zone; the reply says where it
   assert.equal(b.stats.icmp6.outhist[129], 2);
 });
 
+Deno.test("a written net.inet6.ip6.hlim is the hop limit of what the stack sends next", () => {
+  const { net, a, b } = twoHosts();
+  const { sock, got } = icmp6Socket(a);
+  b.sysctl.set("net.inet6.ip6.hlim", "33");
+  a.sendRaw(sock, `${LL_B}%en0`, echo6(8, 0), {});
+  net.run();
+  assert.deepEqual(ofType(got, ICMP6_TYPE.ECHO_REPLY).map((r) => r.ttl), [33]);
+});
+
 Deno.test("ping6 to a global address; neighbours learned both ways; hop limit option", () => {
   const { net, a, b } = twoHosts();
   const { sock, got } = icmp6Socket(a);
