@@ -1,45 +1,75 @@
 /**
- * The stack context: interfaces, addresses, routes, sysctl values and counters,
- * and the operations the control socket performs on them. Sans-I/O: drivers and
- * the daemon call in; nothing here touches the outside world.
+ * One io-pkt stack, for embedding in a program: the public API.
  *
- * @example An embedded stack with loopback only
+ * A stack is sans-I/O. Frames go in through the interfaces you attach
+ * ({@linkcode Stack.attachInterface} gives back a `receive` function); frames
+ * come out through the `transmit` function you gave; time goes in through
+ * {@linkcode Stack.poll}, which runs what is due and says when to call it
+ * again. Configuration takes text, as the tools do. The daemon is one such
+ * program: it attaches drivers, serves the control socket with the same
+ * methods, and drives `poll` with one host timer.
+ *
+ * The layers inside (IP, ARP, ND, timers, buffers, routing tables) are not
+ * part of this API and may change.
+ *
+ * @example Two stacks on a virtual Ethernet, pinging in virtual time
  * ```ts
  * import { Stack } from "./stack.ts";
- * const stack = new Stack({ inet6: true });
- * console.log(stack.interfaces().map((i) => i.name)); // ["lo0"]
+ * import { IFF } from "./link/if_flags.ts";
+ * let now = 0;
+ * const a = new Stack({ inet6: false, clock: () => now });
+ * const b = new Stack({ inet6: false, clock: () => now });
+ * const wire: [Stack, Uint8Array][] = [];
+ * const portA = a.attachInterface("sim", {
+ *   mtu: 1500, lladdr: new Uint8Array([2, 0, 0, 0, 0, 1]), flags: IFF.BROADCAST,
+ *   transmit: (frame) => wire.push([b, frame.slice()]),
+ * }, { prefix: "en" });
+ * const portB = b.attachInterface("sim", {
+ *   mtu: 1500, lladdr: new Uint8Array([2, 0, 0, 0, 0, 2]), flags: IFF.BROADCAST,
+ *   transmit: (frame) => wire.push([a, frame.slice()]),
+ * }, { prefix: "en" });
+ * a.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
+ * b.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
+ * const replies: string[] = [];
+ * const sock = a.openRawSocket("inet", 1, (d) => { if (d.data[20] === 0) replies.push(d.from); });
+ * a.sendRaw(sock, "192.0.2.2", new Uint8Array([8, 0, 0xf7, 0xfe, 0, 1, 0, 0]), {});
+ * for (let i = 0; i < 10 && wire.length > 0; i++) {
+ *   for (const [to, frame] of wire.splice(0)) (to === a ? portA : portB).receive(frame);
+ * }
+ * console.log(replies); // ["192.0.2.2"]
  * ```
  * @module
  */
 
-import { ErrnoError } from "./errno.ts";
-import type { AddrSpec, IfInfo, NeighborInfo, RouteInfo, StackInfo } from "./control/ops.ts";
-import { DEFAULT_STACK_CONFIG, type StackConfig, sysctlOverrides } from "./config.ts";
+import type { Errno } from "./errno.ts";
+import type {
+  AddrSpec,
+  IfInfo,
+  NeighborInfo,
+  RouteGetInfo,
+  RouteInfo,
+  RouteSpec,
+  StackInfo,
+} from "./control/ops.ts";
+import type { StackConfig } from "./config.ts";
 import type { AttachedInterface, InterfaceSpec } from "./link/driver.ts";
-import { IFF, IFF_CANTCHANGE } from "./link/if_flags.ts";
-import { allocateIfName } from "./link/if_naming.ts";
-import { formatLladdr, NetInterface } from "./link/interface.ts";
-import { loopbackSpec } from "./link/loopback.ts";
-import { addInet, addInet6, deleteInet, deleteInet6 } from "./net/addresses.ts";
-import { RouteTable4, RouteTable6 } from "./net/route.ts";
-import { formatIp4, parseIp4, parseIp6, splitZone } from "./net/ip_addr.ts";
-import { listRoutes } from "./net/route_ops.ts";
-import { ProtoCounters } from "./stats.ts";
-import { SysctlTree } from "./sysctl.ts";
-import { Tunables } from "./tunables.ts";
-import { TimerQueue } from "./time/timers.ts";
-import { type PacketBuffer, PacketPool } from "./buf/packet_pool.ts";
-import type { StackContext } from "./stack_context.ts";
-import { type RawDatagram, RawSockets } from "./socket/raw.ts";
-import { RTF } from "./net/route_flags.ts";
-import { EtherLayer } from "./link/ether.ts";
-import { ArpLayer } from "./link/arp.ts";
-import { Ipv4Layer } from "./net/ipv4.ts";
-import { Ipv6Layer } from "./net/ipv6.ts";
-import type { Nd6Layer } from "./net/nd6.ts";
+import type { ProtoCounters } from "./stats.ts";
+import type { SysctlTree } from "./sysctl.ts";
+import type { RawDatagram } from "./socket/raw.ts";
+import type { IpAddr } from "./net/inet_addr.ts";
+import type { RouteOut } from "./net/route_out.ts";
+import { type AttachNaming, StackCore } from "./stack_core.ts";
+import {
+  type Cloner,
+  type ModuleLoader,
+  parseLladdr,
+  type RawSendOptions,
+  StackControl,
+  VERSION,
+} from "./control/stack_control.ts";
 
-/** This suite's version, reported by `info`. */
-export const VERSION = "0.1.0";
+export { parseLladdr, VERSION };
+export type { AttachNaming, Cloner, ModuleLoader, RawSendOptions };
 
 /** Options for a {@linkcode Stack}. */
 export interface StackOptions {
@@ -61,547 +91,270 @@ export interface StackOptions {
   clock?: () => number;
 }
 
-/** Creates interfaces of one cloner (`ifconfig <prefix>N create`). */
-export type Cloner = (unit: number) => void | Promise<void>;
+/** The sysctl MIB as a program sees it: read, write, list. */
+export type StackSysctl = Pick<SysctlTree, "int" | "get" | "set" | "list" | "onChange">;
 
-/** Loads a module into the running stack (`mount -T io-pkt`); resolves to the new interfaces' names. */
-export type ModuleLoader = (module: string, options: string) => Promise<string[]>;
+const cores = new WeakMap<Stack, StackCore>();
 
-/** Per-send choices of a raw socket. */
-export interface RawSendOptions {
-  ttl?: number;
-  src?: string;
-  ifname?: string;
+/**
+ * The data plane behind a {@linkcode Stack}: for the daemon and white-box
+ * tests of the layers, not for programs (it is not exported from `mod.ts`
+ * and changes without notice).
+ */
+export function stackCore(stack: Stack): StackCore {
+  return cores.get(stack)!;
 }
-
-/** Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits a part). */
-export function parseLladdr(text: string): Uint8Array | null {
-  const parts = text.split(":");
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
-  return Uint8Array.from(parts, (p) => parseInt(p, 16));
-}
-
-/** Where naming comes from when an interface attaches. */
-export interface AttachNaming {
-  /** Name prefix (`name=` or the driver's default). */
-  prefix: string;
-  /** Explicit unit (`unit=`/`lan=`), else the lowest free one. */
-  unit?: number;
-}
-
-/** Most raw sockets open at once. */
-const MAX_RAW_SOCKETS = 256;
 
 /** One io-pkt stack. */
-export class Stack implements StackContext {
-  readonly inet6: boolean;
-  readonly config: StackConfig;
-  readonly instance: number;
-  readonly sysctl: SysctlTree;
-  readonly tunables: Tunables;
-  readonly stats: ProtoCounters;
-  readonly routes4 = new RouteTable4();
-  readonly routes6 = new RouteTable6();
-  /** Loads modules for `mount`; set by the daemon. */
-  moduleLoader?: ModuleLoader;
-  /** Every timer of the stack; the driver of the stack runs them through {@linkcode Stack.poll}. */
-  readonly timers = new TimerQueue();
-  readonly pool: PacketPool;
-  readonly raw: RawSockets = new RawSockets(MAX_RAW_SOCKETS);
-  readonly ether: EtherLayer;
-  readonly arp: ArpLayer;
-  readonly ip4: Ipv4Layer;
-  /** IPv6, ICMPv6 and Neighbour Discovery; null on a v4 stack (io-pkt-v4-hc). */
-  readonly ip6: Ipv6Layer | null;
-  #clock: (() => number) | null;
-  #loopQueue: { iface: NetInterface; frame: Uint8Array }[] = [];
-  #virtualNow = 0;
-  #ifaces: NetInterface[] = [];
-  #cloners = new Map<string, Cloner>();
-  #log: (line: string) => void;
-  #pid: number;
+export class Stack {
+  readonly #core: StackCore;
+  readonly #control: StackControl;
 
   constructor(opts: StackOptions) {
-    this.inet6 = opts.inet6;
-    this.config = opts.config ?? DEFAULT_STACK_CONFIG;
-    this.instance = opts.instance ?? 0;
-    this.#pid = opts.pid ?? 0;
-    this.#log = opts.log ?? (() => {});
-    this.#clock = opts.clock ?? null;
-    this.pool = new PacketPool({
-      mclbytes: this.config.mclbytes,
-      cache: this.config.cache,
-      pktCache: this.config.pktCache,
-    });
-    this.sysctl = new SysctlTree({
-      inet6: opts.inet6,
-      hostname: opts.hostname,
-      overrides: sysctlOverrides(this.config, { inet6: opts.inet6 }),
-    });
-    this.tunables = new Tunables(this.sysctl);
-    this.stats = new ProtoCounters(opts.inet6);
-    this.ether = new EtherLayer({
-      arpInput: (iface, bytes, off, len) => this.arp.input(iface, bytes, off, len),
-      ip4Input: (iface, bytes, off, len, bcast) => this.ip4.input(iface, bytes, off, len, bcast),
-      // A v4 stack has no IPv6 input: its frames count as noproto.
-      ...(opts.inet6
-        ? {
-          ip6Input: (iface: NetInterface, b: Uint8Array, off: number, len: number, m: boolean) =>
-            this.ip6!.input(iface, b, off, len, m),
-        }
-        : {}),
-    });
-    this.arp = new ArpLayer(this, this.ether);
-    this.ip4 = new Ipv4Layer(this, {
-      ethernet: (iface, nextHop, pkt) => this.arp.resolveAndSend(iface, nextHop, pkt),
-      loop: (iface, pkt) => this.#sendAndFree(iface, pkt),
-      raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
-    });
-    this.ip6 = opts.inet6
-      ? new Ipv6Layer(this, this.ether, {
-        loop: (iface, pkt) => this.#sendAndFree(iface, pkt),
-        raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
-      })
-      : null;
-    this.registerCloner("lo", (unit) => {
-      this.#createLoopback(unit);
-    });
-    this.#createLoopback(0);
+    this.#core = new StackCore(opts);
+    this.#control = new StackControl(this.#core, { pid: opts.pid });
+    cores.set(this, this.#core);
+  }
+
+  /** IPv6 as well as IPv4. */
+  get inet6(): boolean {
+    return this.#core.inet6;
+  }
+
+  /** The `-p tcpip` options the stack runs with. */
+  get config(): StackConfig {
+    return this.#core.config;
+  }
+
+  /** The `-i` instance number. */
+  get instance(): number {
+    return this.#core.instance;
+  }
+
+  /** The protocol counters (NetBSD's `ipstat`, `icmpstat`...): read them, do not write them. */
+  get stats(): ProtoCounters {
+    return this.#core.stats;
+  }
+
+  /** The sysctl MIB (`net.inet.ip.forwarding`, ...). */
+  get sysctl(): StackSysctl {
+    return this.#core.sysctl;
   }
 
   /** The current time in milliseconds (the clock, or the virtual time of the last poll). */
   now(): number {
-    return this.#clock ? this.#clock() : this.#virtualNow;
+    return this.#core.now();
   }
 
   /**
-   * Runs what is due (timers, looped-back packets) and returns when to be polled
-   * again, or `null` when nothing is pending. `now` moves virtual time.
+   * Runs what is due (timers, and what they send) and returns when to be
+   * polled again, or `null` when nothing is pending. `now` moves virtual time.
    */
   poll(now?: number): number | null {
-    if (now !== undefined && !this.#clock) this.#virtualNow = Math.max(this.#virtualNow, now);
-    this.timers.runDue(this.now());
-    return this.timers.nextDeadline();
+    return this.#core.poll(now);
+  }
+
+  /** When {@linkcode Stack.poll} should next run, or `null`: the earliest timer. */
+  nextTimeout(): number | null {
+    return this.#core.timers.nextDeadline();
+  }
+
+  /**
+   * Called whenever something is scheduled earlier than every pending timer:
+   * whoever drives the stack may need to wake sooner. `null` to stop.
+   */
+  set onTimeoutChanged(fn: (() => void) | null) {
+    this.#core.timers.onEarlier = fn;
+  }
+
+  /** Loads modules for `mount`; set by the daemon. */
+  set moduleLoader(loader: ModuleLoader | undefined) {
+    this.#control.moduleLoader = loader;
   }
 
   /** `io-pkt` for instance 0, `io-pktN` otherwise: the type `mount -T` answers to. */
   get mountType(): string {
-    return this.instance === 0 ? "io-pkt" : `io-pkt${this.instance}`;
+    return this.#control.mountType;
   }
 
   /** Facts for `info`. */
   info(): StackInfo {
-    return {
-      version: VERSION,
-      instance: this.instance,
-      mountType: this.mountType,
-      inet6: this.inet6,
-      pid: this.#pid,
-      prefix: this.config.prefix,
-    };
+    return this.#control.info();
   }
 
   /** Writes a line to the log. */
   log(line: string): void {
-    this.#log(line);
+    this.#core.log(line);
   }
 
-  /** Interfaces in creation order. */
-  interfaces(): readonly NetInterface[] {
-    return this.#ifaces;
+  /** The names of the interfaces, in creation order. */
+  interfaceNames(): string[] {
+    return this.#core.interfaces().map((i) => i.name);
   }
 
-  /** The interface with this index, if any. */
-  interfaceByIndex(index: number): NetInterface | undefined {
-    return this.#ifaces.find((i) => i.index === index);
-  }
-
-  /** The interface named `name`; ENXIO when there is none. */
-  interface(name: string): NetInterface {
-    const iface = this.#ifaces.find((i) => i.name === name);
-    if (!iface) throw new ErrnoError("ENXIO", name);
-    return iface;
-  }
-
-  /** Interfaces as the tools see them. */
+  /** Interfaces as the tools see them (all, or the one named; ENXIO when it does not exist). */
   ifInfo(name?: string): IfInfo[] {
-    return name === undefined ? this.#ifaces.map((i) => i.info()) : [this.interface(name).info()];
+    return this.#control.ifInfo(name);
+  }
+
+  /**
+   * Attaches an interface: `spec.transmit` receives the frames the stack
+   * sends; the returned `receive` takes the frames the link delivers.
+   * Named from `naming` (`{ prefix: "en" }` gives `en0`, the lowest free unit).
+   */
+  attachInterface(driver: string, spec: InterfaceSpec, naming: AttachNaming): AttachedInterface {
+    return this.#core.attachInterface(driver, spec, naming);
   }
 
   /** Registers a cloner for `ifconfig <prefix>N create`. */
   registerCloner(prefix: string, create: Cloner): void {
-    this.#cloners.set(prefix, create);
+    this.#control.registerCloner(prefix, create);
   }
 
   /** Cloner names, as `ifconfig -C` lists them. */
   clonerNames(): string[] {
-    return [...this.#cloners.keys()];
+    return this.#control.clonerNames();
   }
 
-  /** `ifconfig NAME create`: finds the cloner by the name's prefix and makes unit N. */
-  async createInterface(name: string): Promise<IfInfo> {
-    const m = /^([a-z_]+?)(\d+)$/i.exec(name);
-    const cloner = m ? this.#cloners.get(m[1]) : undefined;
-    if (!m || !cloner) throw new ErrnoError("EINVAL", "SIOCIFCREATE");
-    if (this.#ifaces.some((i) => i.name === name)) throw new ErrnoError("EEXIST", "SIOCIFCREATE");
-    await cloner(Number(m[2]));
-    return this.interface(name).info();
-  }
-
-  /** Attaches a driver's interface, naming it per the generic options. */
-  attachInterface(driver: string, spec: InterfaceSpec, naming: AttachNaming): AttachedInterface {
-    const named = allocateIfName(
-      naming.prefix,
-      naming.unit,
-      (n) => this.#ifaces.some((i) => i.name === n),
-    );
-    if (!named.ok) throw new ErrnoError(named.errno, `attach ${naming.prefix}`);
-    const iface = new NetInterface({
-      name: named.name,
-      index: this.#freeIndex(),
-      driver,
-      flags: 0,
-      spec,
-    });
-    this.#ifaces.push(iface);
-    this.#log(
-      `${iface.name}: attached (driver ${driver}${
-        spec.lladdr ? `, address ${formatLladdr(spec.lladdr)}` : ""
-      })`,
-    );
-    return {
-      name: iface.name,
-      index: iface.index,
-      receive: (frame) => this.#receive(iface, frame),
-      setLinkActive: (active) => {
-        iface.linkActive = active;
-      },
-    };
+  /** `ifconfig NAME create`. */
+  createInterface(name: string): Promise<IfInfo> {
+    return this.#control.createInterface(name);
   }
 
   /** `ifconfig NAME destroy`: detaches the interface, its addresses and routes. */
   destroyInterface(name: string): void {
-    const iface = this.interface(name);
-    if (iface.name === "lo0") throw new ErrnoError("EPERM", "SIOCIFDESTROY");
-    this.routes4.deleteByInterface(iface.name);
-    this.routes6.deleteByInterface(iface.name, iface.index);
-    this.arp.forgetInterface(iface.index);
-    this.ip4.flows.clear();
-    this.ip6?.nd.forgetInterface(iface);
-    this.#ifaces.splice(this.#ifaces.indexOf(iface), 1);
-    iface.spec.detach?.();
-    this.#log(`${iface.name}: detached`);
+    this.#control.destroyInterface(name);
   }
 
-  /** Sets and clears flags a client may change (SIOCSIFFLAGS). */
+  /** Sets and clears interface flags (SIOCSIFFLAGS; `IFF.UP` brings it up). */
   setFlags(name: string, set: number, clear: number): IfInfo {
-    return this.#setFlags(name, set, clear, true);
+    return this.#control.setFlags(name, set, clear);
   }
 
-  /**
-   * `explicit`: SIOCSIFFLAGS (NetBSD's if_up, which runs in6_if_up: the
-   * link-local address, DAD, router solicitation); an address bringing the
-   * interface up (SIOCAIFADDR) does not.
-   */
-  #setFlags(name: string, set: number, clear: number, explicit: boolean): IfInfo {
-    const iface = this.interface(name);
-    const wasUp = (iface.flags & IFF.UP) !== 0;
-    iface.flags = ((iface.flags | (set & ~IFF_CANTCHANGE)) & ~(clear & ~IFF_CANTCHANGE)) >>> 0;
-    const isUp = (iface.flags & IFF.UP) !== 0;
-    if (wasUp !== isUp) this.#upDown(iface, isUp);
-    if (this.ip6 && wasUp !== isUp) {
-      if (!isUp) this.ip6.nd.ifDown(iface);
-      else if (explicit) this.ip6.nd.ifUp(iface);
-    }
-    return iface.info();
-  }
-
-  /** Sets the MTU (SIOCSIFMTU); EINVAL outside what the link allows. */
+  /** Sets the MTU (SIOCSIFMTU). */
   setMtu(name: string, mtu: number): IfInfo {
-    const iface = this.interface(name);
-    const max = iface.spec.maxMtu ?? iface.spec.mtu;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > max) {
-      throw new ErrnoError("EINVAL", "SIOCSIFMTU");
-    }
-    iface.mtu = mtu;
-    return iface.info();
+    return this.#control.setMtu(name, mtu);
   }
 
-  /** Hands a link string to the driver (SIOCSLINKSTR); EOPNOTSUPP when it takes none. */
+  /** Hands a link string to the driver (SIOCSLINKSTR). */
   setLinkStr(name: string, linkstr: string): IfInfo {
-    const iface = this.interface(name);
-    if (!iface.spec.setLinkStr) throw new ErrnoError("EOPNOTSUPP", "SIOCSLINKSTR");
-    iface.spec.setLinkStr(linkstr);
-    return iface.info();
+    return this.#control.setLinkStr(name, linkstr);
   }
 
   /** Sets the routing metric (SIOCSIFMETRIC). */
   setMetric(name: string, metric: number): IfInfo {
-    const iface = this.interface(name);
-    if (!Number.isInteger(metric) || metric < 0) throw new ErrnoError("EINVAL", "SIOCSIFMETRIC");
-    iface.metric = metric;
-    return iface.info();
+    return this.#control.setMetric(name, metric);
   }
 
-  /** Zeroes an interface's counters (SIOCZIFDATA). */
+  /** Zeroes an interface's counters. */
   zeroStats(name: string): void {
-    const iface = this.interface(name);
-    for (const k of Object.keys(iface.stats) as (keyof typeof iface.stats)[]) iface.stats[k] = 0;
+    this.#control.zeroStats(name);
   }
 
-  /** Adds or updates an address; a new address brings the interface up, as SIOCAIFADDR does. */
+  /** Adds an address (`{ family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" }`). */
   addAddress(name: string, spec: AddrSpec): IfInfo {
-    const iface = this.interface(name);
-    if (spec.family === "inet6") {
-      if (!this.inet6) throw new ErrnoError("EAFNOSUPPORT", "SIOCAIFADDR_IN6");
-      const running = (iface.flags & (IFF.UP | IFF.RUNNING)) === (IFF.UP | IFF.RUNNING);
-      const before = iface.inet6.length;
-      const entry = addInet6(iface, spec, this.routes6, this.#ifaces[0].name);
-      // A new address on a running interface is tentative until DAD passes.
-      if (iface.inet6.length > before) this.ip6?.nd.addressAdded(iface, entry, running);
-    } else {
-      addInet(iface, spec, this.routes4);
-    }
-    if (!(iface.flags & IFF.UP)) this.#setFlags(name, IFF.UP, 0, false);
-    if (spec.family === "inet") {
-      const want = parseIp4(spec.addr);
-      const added = iface.inet.find((a) => a.addr === want);
-      if (added) this.arp.announce(iface, added.addr);
-    }
-    return iface.info();
+    return this.#control.addAddress(name, spec);
   }
 
   /** Deletes an address, or the first of its family when `addr` is undefined. */
   deleteAddress(name: string, family: "inet" | "inet6", addr?: string): IfInfo {
-    const iface = this.interface(name);
-    if (family === "inet6") {
-      if (!this.inet6) throw new ErrnoError("EAFNOSUPPORT", "SIOCDIFADDR_IN6");
-      deleteInet6(iface, addr, this.routes6);
-    } else {
-      deleteInet(iface, addr, this.routes4);
-    }
-    return iface.info();
+    return this.#control.deleteAddress(name, family, addr);
   }
 
   /** Both routing tables as `netstat -r` sees them. */
   routeInfo(): RouteInfo[] {
-    return listRoutes(this);
+    return this.#control.routeInfo();
   }
 
-  /** Opens a raw socket whose datagrams go to `deliver` (ping's ICMP socket). */
+  /** `route add` (`{ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" }`). */
+  addRoute(spec: RouteSpec): RouteInfo {
+    return this.#control.addRoute(spec);
+  }
+
+  /** `route change`. */
+  changeRoute(spec: RouteSpec): RouteInfo {
+    return this.#control.changeRoute(spec);
+  }
+
+  /** `route delete`. */
+  deleteRoute(family: "inet" | "inet6", dst: string, prefixlen: number | null = null): RouteInfo {
+    return this.#control.deleteRoute(family, dst, prefixlen);
+  }
+
+  /** `route get`. */
+  getRoute(family: "inet" | "inet6", dst: string): RouteGetInfo {
+    return this.#control.getRoute(family, dst);
+  }
+
+  /** `route flush`. */
+  flushRoutes(family?: "inet" | "inet6"): RouteInfo[] {
+    return this.#control.flushRoutes(family);
+  }
+
+  /**
+   * Where a datagram to `dst` goes, in `out` (interface, source, next hop,
+   * path MTU): null, or the errno a send would fail with. Keep `out` and look
+   * up again only when `out.isCurrent(stack.routeGeneration)` is false.
+   */
+  routeFor(dst: IpAddr, out: RouteOut): Errno | null {
+    return this.#core.routeFor(dst, out);
+  }
+
+  /** Changes whenever an answer of {@linkcode Stack.routeFor} may have changed. */
+  get routeGeneration(): number {
+    return this.#core.routeGeneration;
+  }
+
+  /**
+   * Opens a raw socket (`SOCK_RAW`): every datagram of protocol `proto`
+   * (ICMP: 1, ICMPv6: 58) is copied to `deliver`, once the packet that
+   * brought it has been processed. Returns the socket's number.
+   */
   openRawSocket(
     domain: "inet" | "inet6",
     proto: number,
     deliver: (d: RawDatagram) => void,
   ): number {
-    if (domain === "inet6" && !this.inet6) throw new ErrnoError("EAFNOSUPPORT", "socket");
-    return this.raw.open(domain, proto, deliver);
+    return this.#control.openRawSocket(domain, proto, deliver);
   }
 
-  /** Sends `data` (the message after the IP header) from a raw socket to `addr`; returns bytes sent. */
+  /** Sends `data` (what follows the IP header) from a raw socket to `addr`; returns bytes sent. */
   sendRaw(sock: number, addr: string, data: Uint8Array, opts: RawSendOptions): number {
-    const { domain, proto } = this.raw.get(sock);
-    if (domain === "inet6") return this.#sendRaw6(proto, addr, data, opts);
-    if (domain !== "inet") throw new ErrnoError("EAFNOSUPPORT", "sendto");
-    const dst = parseIp4(addr);
-    if (dst === null) throw new ErrnoError("EINVAL", `address ${addr}`);
-    if (data.length > 0xffff - 20) throw new ErrnoError("EMSGSIZE", "sendto");
-    let src: number | null = null;
-    if (opts.src !== undefined) {
-      src = parseIp4(opts.src);
-      if (src === null) throw new ErrnoError("EINVAL", `source ${opts.src}`);
-    }
-    if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 0 || opts.ttl > 255)) {
-      throw new ErrnoError("EINVAL", "ttl");
-    }
-    const pkt = this.pool.alloc(data.length);
-    pkt.bytes.set(data, pkt.start);
-    this.stats.ip.rawout++;
-    this.ip4.output(pkt, dst, proto, { src, ttl: opts.ttl, ifname: opts.ifname });
-    return data.length;
-  }
-
-  /**
-   * A raw IPv6 socket's send (RFC 3542): `data` is what follows the IPv6
-   * header; for ICMPv6 the stack fills the checksum. `addr` may carry a
-   * `%zone`; `opts.ifname` picks the interface for multicast and link-local.
-   */
-  #sendRaw6(proto: number, addr: string, data: Uint8Array, opts: RawSendOptions): number {
-    const ip6 = this.ip6;
-    if (!ip6) throw new ErrnoError("EAFNOSUPPORT", "sendto");
-    const dst = this.#parseIp6Zoned(addr);
-    const src = opts.src === undefined ? null : this.#parseIp6Zoned(opts.src).addr;
-    if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 0 || opts.ttl > 255)) {
-      throw new ErrnoError("EINVAL", "hoplimit");
-    }
-    if (data.length > 0xffff) throw new ErrnoError("EMSGSIZE", "sendto");
-    if (opts.ifname !== undefined) this.interface(opts.ifname);
-    const pkt = this.pool.alloc(data.length);
-    pkt.bytes.set(data, pkt.start);
-    this.stats.ip6.rawout++;
-    ip6.output(pkt, dst.addr, proto, {
-      src,
-      hlim: opts.ttl,
-      zone: dst.zone,
-      ifname: opts.ifname,
-      icmp6Cksum: proto === 58,
-    });
-    return data.length;
-  }
-
-  /** `addr[%zone]`: the zone is an interface name or index; EINVAL/ENXIO when bad. */
-  #parseIp6Zoned(text: string): { addr: Uint8Array; zone?: number } {
-    const { addr, zone } = splitZone(text);
-    const a = parseIp6(addr);
-    if (a === null) throw new ErrnoError("EINVAL", `address ${text}`);
-    if (zone === undefined) return { addr: a };
-    const iface = /^\d+$/.test(zone) ? this.interfaceByIndex(Number(zone)) : undefined;
-    return { addr: a, zone: (iface ?? this.interface(zone)).index };
+    return this.#control.sendRaw(sock, addr, data, opts);
   }
 
   /** Closes a raw socket. */
   closeRawSocket(sock: number): void {
-    this.raw.close(sock);
+    this.#control.closeRawSocket(sock);
   }
 
   /** The neighbour cache of a family, as `arp -a` / `ndp -a` list it. */
   neighborList(family: "inet" | "inet6"): NeighborInfo[] {
-    if (family === "inet6") return this.#nd6().list();
-    return this.arp.list();
+    return this.#control.neighborList(family);
   }
 
-  /** `arp -s`: a static entry on the interface whose subnet holds `addr`. */
+  /** `arp -s` / `ndp -s`. */
   neighborSet(
     family: "inet" | "inet6",
     addr: string,
     lladdr: string,
     opts: { temp: boolean; pub: boolean },
   ): NeighborInfo {
-    if (family === "inet6") return this.#neighborSet6(addr, lladdr, opts);
-    const a = parseIp4(addr);
-    const mac = parseLladdr(lladdr);
-    if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
-    if (!mac) throw new ErrnoError("EINVAL", `link address ${lladdr}`);
-    const route = this.routes4.lookup(a);
-    const iface = route && !(route.flags & RTF.GATEWAY) ? this.interface(route.ifName) : null;
-    if (!iface || iface.linkType !== "ethernet") throw new ErrnoError("ENETUNREACH", addr);
-    this.arp.cache.set(iface.index, a, mac, opts, this.now());
-    return this.arp.list().find((n) => n.addr === formatIp4(a) && n.ifname === iface.name)!;
+    return this.#control.neighborSet(family, addr, lladdr, opts);
   }
 
-  /** `arp -d`: ESRCH when there is no entry. */
+  /** `arp -d` / `ndp -d`: ESRCH when there is no entry. */
   neighborDelete(family: "inet" | "inet6", addr: string): NeighborInfo {
-    if (family === "inet6") {
-      const { addr: a, zone } = this.#parseIp6Zoned(addr);
-      const gone = this.#nd6().delete(a, zone);
-      if (!gone) throw new ErrnoError("ESRCH", addr);
-      return gone;
-    }
-    const a = parseIp4(addr);
-    if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
-    const entry = this.arp.list().find((n) => n.addr === formatIp4(a));
-    const e = [...this.arp.cache.entries()].find((x) => x.addr === a);
-    if (!entry || !e) throw new ErrnoError("ESRCH", addr);
-    this.arp.cache.delete(e.ifIndex, a);
-    return entry;
+    return this.#control.neighborDelete(family, addr);
   }
 
-  /** `arp -d -a`: deletes every entry; returns them. */
+  /** `arp -d -a` / `ndp -c`: deletes every entry; returns them. */
   neighborFlush(family: "inet" | "inet6"): NeighborInfo[] {
-    if (family === "inet6") return this.#nd6().flush();
-    const all = this.arp.list();
-    for (const e of [...this.arp.cache.entries()]) this.arp.cache.delete(e.ifIndex, e.addr);
-    return all;
-  }
-
-  /** The ND layer; EAFNOSUPPORT on a v4 stack. */
-  #nd6(): Nd6Layer {
-    if (!this.ip6) throw new ErrnoError("EAFNOSUPPORT", "inet6");
-    return this.ip6.nd;
-  }
-
-  /** `ndp -s`: `addr` may carry a `%zone`. */
-  #neighborSet6(
-    addr: string,
-    lladdr: string,
-    opts: { temp: boolean; pub: boolean },
-  ): NeighborInfo {
-    const nd = this.#nd6();
-    const { addr: a, zone } = this.#parseIp6Zoned(addr);
-    const mac = parseLladdr(lladdr);
-    if (!mac) throw new ErrnoError("EINVAL", `link address ${lladdr}`);
-    return nd.setStatic(a, zone, mac, opts);
+    return this.#control.neighborFlush(family);
   }
 
   /** Loads a module into the running stack (`mount -T <type>`). */
-  async mount(type: string, module: string, options: string): Promise<string[]> {
-    if (type !== this.mountType && type !== "tcpip") {
-      throw new ErrnoError("ENOENT", `mount type ${type}`);
-    }
-    if (!this.moduleLoader) throw new ErrnoError("ENOSYS", "mount");
-    return await this.moduleLoader(module, options);
-  }
-
-  #freeIndex(): number {
-    let index = 1;
-    while (this.#ifaces.some((i) => i.index === index)) index++;
-    return index;
-  }
-
-  #upDown(iface: NetInterface, up: boolean): void {
-    // Drivers set RUNNING when started; a loopback is always running.
-    if (!iface.isLoopback) {
-      iface.flags = up ? (iface.flags | IFF.RUNNING) >>> 0 : (iface.flags & ~IFF.RUNNING) >>> 0;
-    }
-    iface.spec.setUp?.(up);
-  }
-
-  #receive(iface: NetInterface, frame: Uint8Array): void {
-    iface.stats.ipackets++;
-    iface.stats.ibytes += frame.length;
-    if (!(iface.flags & IFF.UP)) {
-      iface.stats.iqdrops++;
-      return;
-    }
-    if (iface.linkType === "ethernet") {
-      this.ether.input(iface, frame, 0, frame.length);
-      return;
-    }
-    // Loopback and IP-only links carry bare IP packets: the version nibble says which.
-    const version = frame.length > 0 ? frame[0] >> 4 : 0;
-    if (version === 4) this.ip4.input(iface, frame, 0, frame.length, false);
-    else if (version === 6 && this.ip6) this.ip6.input(iface, frame, 0, frame.length, false);
-    else iface.stats.noproto++;
-  }
-
-  #sendAndFree(iface: NetInterface, pkt: PacketBuffer): void {
-    iface.send(pkt.view());
-    this.pool.free(pkt);
-  }
-
-  /** Looped-back frames wait for the next turn: output never re-enters input. */
-  #drainLoop(): void {
-    const queue = this.#loopQueue;
-    this.#loopQueue = [];
-    for (const { iface, frame } of queue) this.#receive(iface, frame);
-  }
-
-  #createLoopback(unit: number): void {
-    let attached: AttachedInterface | null = null;
-    const spec = loopbackSpec((frame) => {
-      const iface = attached && this.interfaceByIndex(attached.index);
-      if (!iface) return;
-      if (this.#loopQueue.length === 0) this.timers.schedule(this.now(), () => this.#drainLoop());
-      this.#loopQueue.push({ iface, frame: frame.slice() });
-    });
-    attached = this.attachInterface("lo", spec, { prefix: "lo", unit });
-    const iface = this.interface(attached.name);
-    iface.flags |= IFF.RUNNING;
-    if (unit !== 0) return;
-    this.addAddress(attached.name, { family: "inet", addr: "127.0.0.1" });
-    if (this.inet6) {
-      this.addAddress(attached.name, { family: "inet6", addr: "::1", prefixlen: 128 });
-      this.addAddress(attached.name, { family: "inet6", addr: "fe80::1", prefixlen: 64 });
-    }
+  mount(type: string, module: string, options: string): Promise<string[]> {
+    return this.#control.mount(type, module, options);
   }
 }

@@ -28,11 +28,11 @@ export function driveTimers(stack: Stack): () => void {
     armedFor = Infinity;
     arm(stack.poll());
   };
-  stack.timers.onEarlier = () => arm(stack.timers.nextDeadline());
+  stack.onTimeoutChanged = () => arm(stack.nextTimeout());
   arm(stack.poll());
   return () => {
     stopped = true;
-    stack.timers.onEarlier = null;
+    stack.onTimeoutChanged = null;
     if (handle !== null) clearTimeout(handle);
   };
 }

@@ -101,12 +101,12 @@ function onShutdown(stack: Stack, server: ControlServer, pidFile: string, log: L
     try {
       Deno.removeSync(pidFile);
     } catch { /* already gone */ }
-    for (const iface of [...stack.interfaces()].reverse()) {
-      if (iface.name === "lo0") continue;
+    for (const name of stack.interfaceNames().reverse()) {
+      if (name === "lo0") continue;
       try {
-        stack.destroyInterface(iface.name);
+        stack.destroyInterface(name);
       } catch (e) {
-        log(`${iface.name}: detach failed: ${e instanceof Error ? e.message : e}`);
+        log(`${name}: detach failed: ${e instanceof Error ? e.message : e}`);
       }
     }
     log("stopped");

@@ -17,7 +17,6 @@
 import { ErrnoError } from "../errno.ts";
 import type { Stack } from "../stack.ts";
 import type { AddrSpec, ControlReply, ControlRequest, RouteSpec, SocketEvent } from "./ops.ts";
-import { addRoute, changeRoute, deleteRoute, flushRoutes, getRoute } from "../net/route_ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
 import { flattenProtoCounters } from "../stats.ts";
@@ -143,7 +142,7 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
       const mtu = optInt(r.mtu, "mtu");
       const metric = optInt(r.metric, "metric");
       const linkstr = optStr(r.linkstr, "linkstr");
-      stack.interface(name);
+      stack.ifInfo(name); // ENXIO before any change when there is no such interface
       if (linkstr !== undefined) stack.setLinkStr(name, linkstr);
       if (mtu !== undefined) stack.setMtu(name, mtu);
       if (metric !== undefined) stack.setMetric(name, metric);
@@ -178,20 +177,19 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
         ),
       };
     case "routeAdd":
-      return addRoute(stack, routeSpec(r.route));
+      return stack.addRoute(routeSpec(r.route));
     case "routeChange":
-      return changeRoute(stack, routeSpec(r.route));
+      return stack.changeRoute(routeSpec(r.route));
     case "routeDelete":
-      return deleteRoute(
-        stack,
+      return stack.deleteRoute(
         family(r.family),
         str(r.dst, "destination"),
         prefixlen(r.prefixlen),
       );
     case "routeGet":
-      return getRoute(stack, family(r.family), str(r.dst, "destination"));
+      return stack.getRoute(family(r.family), str(r.dst, "destination"));
     case "routeFlush":
-      return flushRoutes(stack, r.family === undefined ? undefined : family(r.family));
+      return stack.flushRoutes(r.family === undefined ? undefined : family(r.family));
     case "neighborList":
       return stack.neighborList(family(r.family));
     case "neighborSet":

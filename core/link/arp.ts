@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ErrnoError } from "../errno.ts";
+import type { Errno } from "../errno.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import type { NeighborInfo } from "../control/ops.ts";
 import type { StackContext } from "../stack_context.ts";
@@ -107,9 +107,9 @@ export class ArpLayer {
   /**
    * Sends the IPv4 packet in `pkt` (IP header at `pkt.start`) to `nextHop` on
    * `iface`, resolving its link address first. Frees `pkt` in every case.
-   * Throws EHOSTDOWN when resolution failed recently.
+   * Returns EHOSTDOWN (or EHOSTUNREACH) when resolution failed recently, else null.
    */
-  resolveAndSend(iface: NetInterface, nextHop: number, pkt: PacketBuffer): void {
+  resolveAndSend(iface: NetInterface, nextHop: number, pkt: PacketBuffer): Errno | null {
     const ctx = this.#ctx;
     try {
       const direct = linkBroadcastOrMulticast(iface, nextHop);
@@ -119,7 +119,7 @@ export class ArpLayer {
         if (!direct && this.cache.wantsRefresh(iface.index, nextHop, ctx.now())) {
           this.#request(iface, nextHop, mac);
         }
-        return;
+        return null;
       }
       const action = this.cache.resolve(iface.index, nextHop, pkt.view(), ctx.now());
       if (action.kind === "send") {
@@ -130,8 +130,9 @@ export class ArpLayer {
         this.#armTimer();
       } else {
         ctx.stats.arp.dfrdropped++;
-        throw new ErrnoError(action.errno, formatIp4(nextHop));
+        return action.errno;
       }
+      return null;
     } finally {
       ctx.pool.free(pkt);
     }

@@ -73,7 +73,7 @@ export interface Icmp6SendOptions {
   zone?: number;
   hlim?: number;
   /** Send out of this interface. */
-  ifname?: string;
+  iface?: NetInterface;
 }
 
 /** What ICMPv6 needs of the IPv6 layer. */

@@ -89,8 +89,7 @@ export class Ip6Forwarder {
       this.#error(inIface, ip, len, ICMP6_TYPE.DST_UNREACH, ICMP6_UNREACH.REJECT_ROUTE, 0);
       return;
     }
-    let out: NetInterface | undefined;
-    for (const i of ctx.interfaces()) if (i.name === route.ifName) out = i;
+    const out = ctx.interfaceByName(route.ifName);
     if (!out || out.isLoopback) {
       st.cantforward++;
       return;
@@ -160,7 +159,7 @@ export class Ip6Forwarder {
     this.#host.sendIcmp(pkt, src.slice(), {
       src: ll.addr,
       hlim: ND_HOP_LIMIT,
-      ifname: iface.name,
+      iface,
       zone: iface.index,
     });
   }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ErrnoError } from "../errno.ts";
+import type { Errno } from "../errno.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import type { StackContext } from "../stack_context.ts";
 import type { NetInterface } from "../link/interface.ts";
@@ -24,14 +24,16 @@ import {
   IPV4_HEADER_LEN,
   ipv4HasSourceRoute,
   ipv4OptionsProblem,
+  type Ipv4Repr,
   Ipv4View,
 } from "../wire/ipv4.ts";
 import { ICMP_PARAMPROB, ICMP_TIMXCEED, ICMP_TYPE, ICMP_UNREACH } from "../wire/icmp.ts";
 import { Icmp4Layer } from "./icmp4.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RTF } from "./route_flags.ts";
-import type { Route4, RouteEntry } from "./route.ts";
 import { FlowCache } from "./flow_cache.ts";
+import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
+import { RouteOut } from "./route_out.ts";
 import { formatIp4 } from "./ip_addr.ts";
 
 /** How long an incomplete datagram is kept (NetBSD IPFRAGTTL: 60 half-second ticks). */
@@ -45,13 +47,16 @@ export interface Ip4SendOptions {
   tos?: number;
   df?: boolean;
   /** Send out of this interface (broadcast and multicast need one). */
-  ifname?: string;
+  iface?: NetInterface;
 }
 
 /** Where IPv4 sends frames (the link layers of the stack). */
 export interface Ip4Link {
-  /** Sends `pkt` (IP header at `pkt.start`) to `nextHop` on an Ethernet interface; frees it. */
-  ethernet(iface: NetInterface, nextHop: number, pkt: PacketBuffer): void;
+  /**
+   * Sends `pkt` (IP header at `pkt.start`) to `nextHop` on an Ethernet
+   * interface; frees it. Returns why it could not (EHOSTDOWN), else null.
+   */
+  ethernet(iface: NetInterface, nextHop: number, pkt: PacketBuffer): Errno | null;
   /** Loops `pkt` back to this stack through `iface` (a loopback); frees it. */
   loop(iface: NetInterface, pkt: PacketBuffer): void;
   /** Hands `pkt` to an IP-only link (TUN); frees it. */
@@ -59,7 +64,7 @@ export interface Ip4Link {
 }
 
 /** The IPv4 layer of a stack. */
-export class Ipv4Layer {
+export class Ipv4Layer implements NetLayer {
   readonly icmp: Icmp4Layer;
   readonly reassembly: Reassembler;
   readonly flows: FlowCache;
@@ -68,6 +73,24 @@ export class Ipv4Layer {
   readonly #view = new Ipv4View();
   readonly #innerView = new Ipv4View();
   readonly #fragView = new Ipv4View();
+  readonly #errView = new Ipv4View();
+  readonly #icmpView = new Ipv4View();
+  readonly #routeOut = new RouteOut();
+  /** The header fields of the datagram being sent: one object, overwritten per packet. */
+  readonly #repr: Ipv4Repr = {
+    tos: 0,
+    totalLength: 0,
+    id: 0,
+    df: false,
+    mf: false,
+    fragOffset: 0,
+    ttl: 0,
+    protocol: 0,
+    src: 0,
+    dst: 0,
+  };
+  /** The datagram being delivered, as transports see it: one object, overwritten per packet. */
+  readonly #delivered = new NetHeader();
   #nextId = 1;
   #fragTimer = false;
 
@@ -75,7 +98,8 @@ export class Ipv4Layer {
     this.#ctx = ctx;
     this.#link = link;
     this.icmp = new Icmp4Layer(ctx, {
-      sendIcmp: (pkt, dst, src) => this.#sendQuietly(pkt, dst, IPPROTO.ICMP, { src }),
+      // An ICMP message that cannot go out is simply not sent (output counted why).
+      sendIcmp: (pkt, dst, src) => void this.output(pkt, dst, IPPROTO.ICMP, { src }),
       isLocal: (a) => this.isLocal(a),
       isBroadcast: (a, iface) => this.isBroadcast(a, iface),
       pathMtu: (dst, mtu) => this.#learnPathMtu(dst, mtu),
@@ -85,6 +109,15 @@ export class Ipv4Layer {
       IPFRAG_TIMEOUT_MS,
     );
     this.flows = new FlowCache(() => ctx.tunables.ip.maxflows);
+    ctx.protocols.register(IPPROTO.ICMP, [4], {
+      name: "icmp",
+      input: (h) => {
+        const v = this.#icmpView;
+        if (v.wrap(h.bytes, h.ipOffset, h.ipLength) === null) {
+          this.icmp.input(h.iface!, v, h.toGroup);
+        }
+      },
+    });
   }
 
   /** Whether `addr` is an address of one of our interfaces. */
@@ -168,61 +201,97 @@ export class Ipv4Layer {
   }
 
   /**
-   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst`. Frees `pkt`.
-   * Throws ENETUNREACH/EHOSTUNREACH (no route or a reject route), EMSGSIZE (too
-   * big with DF), EHOSTDOWN (resolution failed), EADDRNOTAVAIL (bad source).
+   * Where a datagram to `dst` goes, into `out` (allocates nothing): the
+   * interface (`iface` forces one, as ping's `-I` and multicast do), the next
+   * hop, the path MTU, and the source (`src` when given, which must be ours).
+   * Packets to our own addresses go through lo0, as BSD routes them. Returns
+   * null, or ENETUNREACH (no route) / EHOSTUNREACH (a reject route) /
+   * EADDRNOTAVAIL (no usable source, or one that is not ours).
    */
-  output(pkt: PacketBuffer, dst: number, proto: number, opts: Ip4SendOptions): void {
+  route(
+    dst: number,
+    iface: NetInterface | null,
+    src: number | null,
+    out: RouteOut,
+  ): Errno | null {
     const ctx = this.#ctx;
-    let iface: NetInterface;
-    let nextHop = dst;
-    let mtu: number;
-    try {
-      if (opts.ifname !== undefined) {
-        iface = this.#ifaceByName(opts.ifname);
-        mtu = iface.mtu;
-      } else {
-        const route = this.#route(dst);
-        iface = this.#ifaceByName(route.ifName);
-        if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet") {
-          nextHop = route.gateway.addr;
-        }
-        mtu = route.mtu || iface.mtu;
-        route.use++;
-      }
-      // Packets to our own addresses go through the loopback, as BSD routes them.
-      if (!iface.isLoopback && this.isLocal(dst)) {
-        iface = ctx.interfaces()[0];
-        mtu = iface.mtu;
-      }
-      const src = opts.src ?? this.#sourceFor(iface, dst);
-      if (src === null) throw new ErrnoError("EADDRNOTAVAIL", "no source address");
-      if (opts.src != null && !this.isLocal(opts.src)) {
-        throw new ErrnoError("EADDRNOTAVAIL", "source");
-      }
-      const total = pkt.length + IPV4_HEADER_LEN;
-      const at = pkt.prepend(IPV4_HEADER_LEN);
-      emitIpv4Header(pkt.bytes, at, {
-        tos: opts.tos ?? 0,
-        totalLength: total,
-        id: this.#newId(),
-        df: opts.df ?? false,
-        mf: false,
-        fragOffset: 0,
-        ttl: opts.ttl ?? ctx.tunables.ip.ttl,
-        protocol: proto,
-        src,
-        dst,
-      });
-    } catch (e) {
-      ctx.pool.free(pkt);
-      if (e instanceof ErrnoError && (e.code === "ENETUNREACH" || e.code === "EHOSTUNREACH")) {
-        ctx.stats.ip.noroute++;
-      }
-      throw e;
+    let via = iface;
+    let nextHop = dst, mtu = 0, flags = 0;
+    if (via !== null) {
+      mtu = via.mtu;
+    } else {
+      const route = ctx.routes4.lookup(dst);
+      if (!route) return "ENETUNREACH";
+      if (route.flags & RTF.REJECT) return "EHOSTUNREACH";
+      via = ctx.interfaceByName(route.ifName) ?? null;
+      if (via === null) return "ENETUNREACH";
+      if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet") nextHop = route.gateway.addr;
+      mtu = route.mtu || via.mtu;
+      flags = route.flags;
+      route.use++;
     }
-    ctx.stats.ip.localout++;
-    this.#transmit(iface, nextHop, pkt, mtu, true);
+    if (!via.isLoopback && this.isLocal(dst)) {
+      via = ctx.loopbackInterface;
+      mtu = via.mtu;
+    }
+    const source = src ?? this.#sourceFor(via, dst);
+    if (source === null || (src !== null && !this.isLocal(src))) return "EADDRNOTAVAIL";
+    out.iface = via;
+    out.src.setV4(source);
+    out.nextHop.setV4(nextHop);
+    out.mtu = mtu;
+    out.flags = flags;
+    out.generation = ctx.routeGeneration;
+    return null;
+  }
+
+  /**
+   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst`. Frees
+   * `pkt`. Returns null, or the errno of a failure (counted, never thrown):
+   * those of {@linkcode Ipv4Layer.route}, and EMSGSIZE (too big with DF).
+   */
+  output(pkt: PacketBuffer, dst: number, proto: number, opts: Ip4SendOptions): Errno | null {
+    const out = this.#routeOut;
+    const err = this.route(dst, opts.iface ?? null, opts.src ?? null, out);
+    if (err !== null) {
+      this.#ctx.pool.free(pkt);
+      if (err !== "EADDRNOTAVAIL") this.#ctx.stats.ip.noroute++;
+      return err;
+    }
+    return this.outputRouted(pkt, dst, proto, out, opts);
+  }
+
+  /**
+   * Sends with a route already looked up (a socket's cached {@linkcode RouteOut},
+   * current for the stack's route generation). Frees `pkt`; null or EMSGSIZE.
+   */
+  outputRouted(
+    pkt: PacketBuffer,
+    dst: number,
+    proto: number,
+    route: RouteOut,
+    opts: Ip4SendOptions,
+  ): Errno | null {
+    const r = this.#repr;
+    r.tos = opts.tos ?? 0;
+    r.totalLength = pkt.length + IPV4_HEADER_LEN;
+    r.id = this.#newId();
+    r.df = opts.df ?? false;
+    r.ttl = opts.ttl ?? this.#ctx.tunables.ip.ttl;
+    r.protocol = proto;
+    r.src = route.src.v4;
+    r.dst = dst;
+    emitIpv4Header(pkt.bytes, pkt.prepend(IPV4_HEADER_LEN), r);
+    this.#ctx.stats.ip.localout++;
+    return this.#transmit(route.iface!, route.nextHop.v4, pkt, route.mtu, true);
+  }
+
+  /** What a transport asks the layer that delivered `h` to answer (NetLayer). */
+  unreachable(h: NetHeader, reason: UnreachableReason): void {
+    const v = this.#errView;
+    if (v.wrap(h.bytes, h.ipOffset, h.ipLength) !== null) return;
+    const code = reason === "port" ? ICMP_UNREACH.PORT : ICMP_UNREACH.PROTOCOL;
+    this.icmp.error(h.iface!, v, ICMP_TYPE.UNREACH, code, 0, h.toGroup);
   }
 
   /** Drops expired partial datagrams, sending "reassembly time exceeded" for those whose first fragment came. */
@@ -234,7 +303,7 @@ export class Ipv4Layer {
       // The stored piece is cut after 8 bytes of data, so "tooshort" is expected here.
       const err = v.wrap(first, 0, first.length);
       if (err !== null && err !== "tooshort") return;
-      const iface = this.#ctx.interfaces()[0];
+      const iface = this.#ctx.loopbackInterface;
       this.icmp.error(iface, v, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.REASS, 0, false);
     });
   }
@@ -247,10 +316,11 @@ export class Ipv4Layer {
     const ctx = this.#ctx;
     const route = ctx.routes4.lookup(dst);
     if (!route || route.flags & (RTF.REJECT | RTF.BLACKHOLE)) return;
-    const iface = ctx.interfaces().find((i) => i.name === route.ifName);
+    const iface = ctx.interfaceByName(route.ifName);
     if (!iface || mtu >= (route.mtu || iface.mtu)) return;
     if (route.prefixlen === 32) {
       route.mtu = mtu;
+      ctx.routes4.generation++; // senders holding a RouteOut must see the new MTU
     } else {
       ctx.routes4.add({
         dst,
@@ -267,29 +337,11 @@ export class Ipv4Layer {
       const r = ctx.routes4.find(dst, 32);
       if (r !== made || !r) return;
       if (r.flags & RTF.DYNAMIC) ctx.routes4.delete(dst, 32);
-      else r.mtu = 0;
+      else {
+        r.mtu = 0;
+        ctx.routes4.generation++;
+      }
     });
-  }
-
-  #sendQuietly(pkt: PacketBuffer, dst: number, proto: number, opts: Ip4SendOptions): void {
-    try {
-      this.output(pkt, dst, proto, opts);
-    } catch {
-      // An ICMP message that cannot go out is simply not sent (counted by output).
-    }
-  }
-
-  #ifaceByName(name: string): NetInterface {
-    const iface = this.#ctx.interfaces().find((i) => i.name === name);
-    if (!iface) throw new ErrnoError("ENXIO", name);
-    return iface;
-  }
-
-  #route(dst: number): RouteEntry<Route4> {
-    const route = this.#ctx.routes4.lookup(dst);
-    if (!route) throw new ErrnoError("ENETUNREACH", formatIp4(dst));
-    if (route.flags & RTF.REJECT) throw new ErrnoError("EHOSTUNREACH", formatIp4(dst));
-    return route;
   }
 
   /** The source for a packet out of `iface` to `dst`: an address on dst's subnet, else the primary. */
@@ -361,29 +413,39 @@ export class Ipv4Layer {
     });
   }
 
+  /** Hands a datagram for this node to its protocol (the protocol table), else to raw sockets. */
   #deliver(iface: NetInterface, ip: Ipv4View, toGroup: boolean): void {
-    const st = this.#ctx.stats.ip;
+    const ctx = this.#ctx, st = ctx.stats.ip;
     st.delivered++;
-    switch (ip.protocol) {
-      case IPPROTO.ICMP:
-        this.icmp.input(iface, ip, toGroup);
-        return;
-      case IPPROTO.UDP:
-        // No UDP sockets yet, so no port is open: answer as a host with none.
-        this.#ctx.stats.udp.ipackets++;
-        this.#ctx.stats.udp.noport++;
-        if (toGroup) this.#ctx.stats.udp.noportbcast++;
-        else this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.PORT, 0, toGroup);
-        return;
-      default:
-        st.noproto++;
-        if (this.#ctx.raw.wants("inet", ip.protocol)) {
-          const packet = ip.bytes.subarray(ip.offset, ip.offset + ip.totalLength);
-          this.#ctx.raw.deliver("inet", ip.protocol, packet, formatIp4(ip.src), ip.ttl, iface.name);
-          return;
-        }
-        this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.PROTOCOL, 0, toGroup);
+    const h = this.#delivered;
+    h.family = 4;
+    h.layer = this;
+    h.iface = iface;
+    h.bytes = ip.bytes;
+    h.ipOffset = ip.offset;
+    h.ipLength = ip.totalLength;
+    h.proto = ip.protocol;
+    h.offset = ip.payloadOffset;
+    h.length = ip.payloadLength;
+    h.hopLimit = ip.ttl;
+    h.toGroup = toGroup;
+    h.viaLoopback = iface.isLoopback;
+    h.src4 = ip.src;
+    h.dst4 = ip.dst;
+    h.zone = 0;
+    h.nextHeaderField = -1;
+    const protocol = ctx.protocols.get(4, ip.protocol);
+    if (protocol !== null) {
+      protocol.input(h);
+      return;
     }
+    st.noproto++;
+    if (ctx.raw.wants("inet", ip.protocol)) {
+      const packet = ip.bytes.subarray(ip.offset, ip.offset + ip.totalLength);
+      ctx.raw.deliver("inet", ip.protocol, packet, formatIp4(ip.src), ip.ttl, iface.name);
+      return;
+    }
+    this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.PROTOCOL, 0, toGroup);
   }
 
   #forward(inIface: NetInterface, ip: Ipv4View, linkBcast: boolean): void {
@@ -417,7 +479,7 @@ export class Ipv4Layer {
         this.icmp.error(inIface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.HOST, 0, linkBcast);
         return;
       }
-      const out = this.#ctx.interfaces().find((i) => i.name === route.ifName);
+      const out = this.#ctx.interfaceByName(route.ifName);
       if (!out || out.isLoopback) {
         st.cantforward++;
         return;
@@ -486,35 +548,34 @@ export class Ipv4Layer {
     pkt: PacketBuffer,
     mtu: number,
     local: boolean,
-  ): void {
+  ): Errno | null {
     const ctx = this.#ctx;
     const ip = this.#innerView;
     ip.wrap(pkt.bytes, pkt.start, pkt.length);
     if (pkt.length <= mtu) {
       const skipSum = iface.isLoopback && ctx.tunables.ip.doLoopbackCksum === 0;
       if (local && !skipSum) ip.fillChecksum();
-      this.#toLink(iface, nextHop, pkt);
-      return;
+      return this.#toLink(iface, nextHop, pkt);
     }
     if (pkt.bytes[pkt.start + 6] & (IP_DF >> 8)) {
       ctx.stats.ip.cantfrag++;
       ctx.pool.free(pkt);
-      if (local) throw new ErrnoError("EMSGSIZE", "datagram larger than the path MTU with DF");
-      return;
+      return local ? "EMSGSIZE" : null;
     }
     this.#fragment(iface, nextHop, pkt, mtu);
+    return null;
   }
 
-  #toLink(iface: NetInterface, nextHop: number, pkt: PacketBuffer): void {
+  #toLink(iface: NetInterface, nextHop: number, pkt: PacketBuffer): Errno | null {
     switch (iface.linkType) {
       case "ethernet":
-        this.#link.ethernet(iface, nextHop, pkt);
-        return;
+        return this.#link.ethernet(iface, nextHop, pkt);
       case "loopback":
         this.#link.loop(iface, pkt);
-        return;
+        return null;
       case "ip":
         this.#link.raw(iface, pkt);
+        return null;
     }
   }
 

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ErrnoError } from "../errno.ts";
+import type { Errno } from "../errno.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import type { StackContext } from "../stack_context.ts";
 import type { NetInterface } from "../link/interface.ts";
@@ -50,6 +50,8 @@ import { addrUsable, isLoopback6, selectSource6 } from "./ip6_source.ts";
 import { RTF } from "./route_flags.ts";
 import { formatIp6, ip6Equal, isLinkLocal6 } from "./ip_addr.ts";
 import type { Route6, RouteEntry } from "./route.ts";
+import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
+import { RouteOut } from "./route_out.ts";
 
 /** How long a path MTU learned from Packet Too Big is kept (NetBSD: 10 minutes). */
 export const IP6_PMTU_TIMEOUT_MS = 600_000;
@@ -63,7 +65,7 @@ export interface Ip6SendOptions {
   /** Interface index of a scoped (link-local) destination: the `%zone`. */
   zone?: number;
   /** Send out of this interface (multicast and link-local need one, or a zone). */
-  ifname?: string;
+  iface?: NetInterface;
   /** Fill the ICMPv6 checksum once the source is known (RFC 3542: raw ICMPv6 sockets). */
   icmp6Cksum?: boolean;
   /** Allow `::` as the source (DAD probes). */
@@ -97,7 +99,7 @@ function isAllNodesOrRouters(a: Uint8Array, routers: boolean): boolean {
 }
 
 /** The IPv6 layer of a stack. */
-export class Ipv6Layer {
+export class Ipv6Layer implements NetLayer {
   readonly icmp: Icmp6Layer;
   readonly nd: Nd6Layer;
   readonly frags: Ip6Reassembly;
@@ -107,11 +109,11 @@ export class Ipv6Layer {
   readonly #view = new Ipv6View();
   readonly #walk = new Ipv6HeaderWalk();
   readonly #frag = new FragmentView();
-  // The result of #routeOut, kept in fields: no object per packet.
-  #outIface: NetInterface | null = null;
-  #outNextHop: Uint8Array = new Uint8Array(16);
-  #outMtu = 0;
-  #outZone: number | undefined = undefined;
+  /** Where the datagram being sent goes: one object, overwritten per packet. */
+  readonly #routeOut = new RouteOut();
+  readonly #icmpView = new Ipv6View();
+  /** The datagram being delivered, as transports see it: one object, overwritten per packet. */
+  readonly #delivered = new NetHeader();
 
   constructor(ctx: StackContext, ether: EtherLayer, link: Ip6Link) {
     this.#ctx = ctx;
@@ -128,7 +130,7 @@ export class Ipv6Layer {
         this.#sendIcmp(pkt, dst, {
           src,
           hlim: ND_HOP_LIMIT,
-          ifname: iface.name,
+          iface,
           zone: iface.index,
         }, true),
       unreachable: (iface, packet) =>
@@ -152,6 +154,15 @@ export class Ipv6Layer {
       linkMtu: (iface) => this.linkMtu(iface),
       toLink: (iface, nextHop, pkt) => this.#toLink(iface, nextHop, pkt),
       sendIcmp: (pkt, dst, opts) => this.#sendIcmp(pkt, dst, opts),
+    });
+    ctx.protocols.register(IPPROTO6.ICMPV6, [6], {
+      name: "icmp6",
+      input: (h) => {
+        const v = this.#icmpView;
+        if (v.wrap(h.bytes, h.ipOffset, h.ipLength) === null) {
+          this.icmp.input(h.iface!, v, h.offset, h.length);
+        }
+      },
     });
   }
 
@@ -220,37 +231,79 @@ export class Ipv6Layer {
   }
 
   /**
-   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst`. Frees `pkt`.
-   * Throws ENETUNREACH/EHOSTUNREACH (no route, a reject route, a link-local
-   * destination without a zone), EADDRNOTAVAIL (no usable source, or a source
-   * not ours), EMSGSIZE (too big with `dontFrag`).
+   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst`. Frees
+   * `pkt`. Returns null, or the errno of a failure (counted, never thrown):
+   * those of {@linkcode Ipv6Layer.route}, and EMSGSIZE (over 65535 bytes, or
+   * too big with `dontFrag`).
    */
-  output(pkt: PacketBuffer, dst: Uint8Array, proto: number, opts: Ip6SendOptions): void {
+  output(pkt: PacketBuffer, dst: Uint8Array, proto: number, opts: Ip6SendOptions): Errno | null {
     const ctx = this.#ctx;
-    let iface: NetInterface;
-    try {
-      this.#routeOut(dst, opts);
-      iface = this.#outIface!;
-      const src = this.#source(dst, iface, opts);
-      const payload = pkt.length;
-      if (payload > 0xffff) throw new ErrnoError("EMSGSIZE", "payload over 65535 bytes");
-      const multicast = dst[0] === 0xff;
-      const hlim = opts.hlim ??
-        (multicast
-          ? ctx.tunables.ip6.defmcasthlim
-          : (this.nd.ifInfo(iface.index).chlim || ctx.tunables.ip6.hlim));
-      if (opts.icmp6Cksum) fillIcmp6Checksum(pkt.bytes, pkt.start, payload, src, dst);
-      const at = pkt.prepend(IPV6_HEADER_LEN);
-      emitIpv6Header(pkt.bytes, at, src, dst, proto, payload, hlim);
-    } catch (e) {
+    const out = this.#routeOut;
+    const err = this.route(dst, opts.zone, opts.iface ?? null, opts.src ?? null, out, opts);
+    if (err !== null) {
       ctx.pool.free(pkt);
-      if (e instanceof ErrnoError && (e.code === "ENETUNREACH" || e.code === "EHOSTUNREACH")) {
-        ctx.stats.ip6.noroute++;
-      }
-      throw e;
+      if (err === "ENETUNREACH" || err === "EHOSTUNREACH") ctx.stats.ip6.noroute++;
+      return err;
     }
+    return this.outputRouted(pkt, dst, proto, out, opts);
+  }
+
+  /**
+   * Sends with a route already looked up (a socket's cached {@linkcode RouteOut},
+   * current for the stack's route generation). Frees `pkt`; null or EMSGSIZE.
+   */
+  outputRouted(
+    pkt: PacketBuffer,
+    dst: Uint8Array,
+    proto: number,
+    route: RouteOut,
+    opts: Ip6SendOptions,
+  ): Errno | null {
+    const ctx = this.#ctx;
+    const iface = route.iface!;
+    const payload = pkt.length;
+    if (payload > 0xffff) {
+      ctx.pool.free(pkt);
+      return "EMSGSIZE";
+    }
+    const hlim = opts.hlim ??
+      (dst[0] === 0xff
+        ? ctx.tunables.ip6.defmcasthlim
+        : (this.nd.ifInfo(iface.index).chlim || ctx.tunables.ip6.hlim));
+    const src = route.src.bytes;
+    if (opts.icmp6Cksum) fillIcmp6Checksum(pkt.bytes, pkt.start, payload, src, dst);
+    emitIpv6Header(pkt.bytes, pkt.prepend(IPV6_HEADER_LEN), src, dst, proto, payload, hlim);
     ctx.stats.ip6.localout++;
-    this.#transmit(iface, this.#outNextHop, pkt, this.#outMtu, true, opts.dontFrag ?? false);
+    return this.#transmit(iface, route.nextHop.bytes, pkt, route.mtu, true, opts.dontFrag ?? false);
+  }
+
+  /** What a transport asks the layer that delivered `h` to answer (NetLayer). */
+  unreachable(h: NetHeader, reason: UnreachableReason): void {
+    if (reason === "port") {
+      this.icmp.error(
+        h.iface!,
+        h.bytes,
+        h.ipOffset,
+        h.ipLength,
+        ICMP6_TYPE.DST_UNREACH,
+        ICMP6_UNREACH.NOPORT,
+        0,
+        h.toGroup,
+      );
+      return;
+    }
+    // No such protocol: RFC 8200 points a parameter problem at the Next Header field naming it.
+    const field = h.nextHeaderField < 0 ? h.ipOffset + 6 : h.nextHeaderField;
+    this.icmp.error(
+      h.iface!,
+      h.bytes,
+      h.ipOffset,
+      h.ipLength,
+      ICMP6_TYPE.PARAM_PROB,
+      ICMP6_PARAMPROB.NEXTHEADER,
+      field - h.ipOffset,
+      h.toGroup,
+    );
   }
 
   /** The MTU of an interface: what a Router Advertisement said, else the interface's. */
@@ -422,6 +475,7 @@ export class Ipv6Layer {
     }
   }
 
+  /** Hands a datagram for this node to its protocol (the protocol table), else to raw sockets. */
   #deliver(
     iface: NetInterface,
     ip: Ipv6View,
@@ -433,83 +487,46 @@ export class Ipv6Layer {
   ): void {
     const ctx = this.#ctx, st = ctx.stats.ip6;
     const end = ip.offset + len;
-    switch (proto) {
-      case IPPROTO6.ICMPV6:
-        st.delivered++;
-        this.icmp.input(iface, ip, at, end - at);
-        return;
-      case IPPROTO6.NONE:
-        st.delivered++;
-        return;
-      case IPPROTO6.UDP:
-        st.delivered++;
-        this.#udp(iface, ip, at, end, linkMcast);
-        return;
-      default: {
-        if (ctx.raw.wants("inet6", proto)) {
-          st.delivered++;
-          ctx.raw.deliver(
-            "inet6",
-            proto,
-            ip.bytes.subarray(at, end),
-            this.#sourceText(iface, ip.src),
-            ip.hopLimit,
-            iface.name,
-          );
-          return;
-        }
-        // No transport for it (TCP included, until there is one): as IPv4
-        // answers protocol unreachable, IPv6 points at the Next Header field.
-        const field = nextField < 0 ? ip.offset + 6 : nextField;
-        this.#paramProb(
-          iface,
-          ip,
-          len,
-          ICMP6_PARAMPROB.NEXTHEADER,
-          field - ip.offset,
-          linkMcast,
-        );
-      }
-    }
-  }
-
-  /** UDP with no sockets yet: checks the datagram, then answers port unreachable. */
-  #udp(iface: NetInterface, ip: Ipv6View, at: number, end: number, linkMcast: boolean): void {
-    const ctx = this.#ctx, u = ctx.stats.udp6;
-    const b = ip.bytes, ulen = end - at;
-    u.ipackets++;
-    if (ulen < 8) {
-      u.hdrops++;
+    if (proto === IPPROTO6.NONE) {
+      st.delivered++; // No Next Header: nothing follows, nothing to do.
       return;
     }
-    if (((b[at + 4] << 8) | b[at + 5]) !== ulen) {
-      u.badlen++;
+    const h = this.#delivered;
+    h.family = 6;
+    h.layer = this;
+    h.iface = iface;
+    h.bytes = ip.bytes;
+    h.ipOffset = ip.offset;
+    h.ipLength = len;
+    h.proto = proto;
+    h.offset = at;
+    h.length = end - at;
+    h.hopLimit = ip.hopLimit;
+    h.toGroup = linkMcast || ip.isMulticast;
+    h.viaLoopback = iface.isLoopback;
+    h.src4 = h.dst4 = 0;
+    h.zone = isLinkLocal6(ip.src) ? (this.zoneOf(iface, ip.src) ?? iface.index) : 0;
+    h.nextHeaderField = nextField < 0 ? ip.offset + 6 : nextField;
+    const protocol = ctx.protocols.get(6, proto);
+    if (protocol !== null) {
+      st.delivered++;
+      protocol.input(h);
       return;
     }
-    if (b[at + 6] === 0 && b[at + 7] === 0) {
-      u.nosum++; // RFC 8200 §8.1: a zero UDP checksum is invalid over IPv6
+    if (ctx.raw.wants("inet6", proto)) {
+      st.delivered++;
+      ctx.raw.deliver(
+        "inet6",
+        proto,
+        ip.bytes.subarray(at, end),
+        this.#sourceText(iface, ip.src),
+        ip.hopLimit,
+        iface.name,
+      );
       return;
     }
-    const skip = iface.isLoopback && ctx.tunables.udp.doLoopbackCksum === 0;
-    if (!skip && finishChecksum(sumWords(b, at, end, pseudoSum6(ip.src, ip.dst, 17, ulen))) !== 0) {
-      u.badsum++;
-      return;
-    }
-    u.noport++;
-    if (ip.isMulticast) {
-      u.noportmcast++;
-      return;
-    }
-    this.icmp.error(
-      iface,
-      b,
-      ip.offset,
-      end - ip.offset,
-      ICMP6_TYPE.DST_UNREACH,
-      ICMP6_UNREACH.NOPORT,
-      0,
-      linkMcast,
-    );
+    // No transport for it: as IPv4 answers protocol unreachable, IPv6 points at the Next Header field.
+    this.unreachable(h, "protocol");
   }
 
   /** The source as raw sockets see it: with `%zone` when link-local. */
@@ -524,107 +541,100 @@ export class Ipv6Layer {
   // -------------------------------------------------------------------------
   // Output
 
+  /** Sends an ICMPv6 message; one that cannot go out is simply not sent (output counted why). */
   #sendIcmp(
     pkt: PacketBuffer,
     dst: Uint8Array,
     opts: Icmp6SendOptions,
     allowUnspecified = false,
   ): void {
-    try {
-      this.output(pkt, dst, IPPROTO6.ICMPV6, {
-        src: opts.src,
-        zone: opts.zone,
-        hlim: opts.hlim,
-        ifname: opts.ifname,
-        icmp6Cksum: true,
-        allowUnspecified,
-      });
-    } catch {
-      // A message that cannot go out is simply not sent (counted by output).
-    }
+    this.output(pkt, dst, IPPROTO6.ICMPV6, {
+      src: opts.src,
+      zone: opts.zone,
+      hlim: opts.hlim,
+      iface: opts.iface,
+      icmp6Cksum: true,
+      allowUnspecified,
+    });
   }
 
-  #ifaceByName(name: string): NetInterface | undefined {
-    for (const i of this.#ctx.interfaces()) if (i.name === name) return i;
-    return undefined;
-  }
-
-  /** Chooses the interface, next hop and MTU into the `#out*` fields. */
-  #routeOut(dst: Uint8Array, opts: Ip6SendOptions): void {
+  /**
+   * Where a datagram to `dst` goes, into `out` (allocates nothing): the
+   * interface (`iface` forces one; a scoped destination needs a `zone` or an
+   * interface), the next hop, the path MTU, and the source (`src` when given,
+   * which must be ours and usable; else RFC 6724 selection). Packets to our
+   * own addresses go through lo0. Returns null, or ENETUNREACH (no route),
+   * EHOSTUNREACH (a reject route, a link-local destination without a zone),
+   * ENXIO (no interface for the zone), EADDRNOTAVAIL (no usable source).
+   */
+  route(
+    dst: Uint8Array,
+    zone: number | undefined,
+    iface: NetInterface | null,
+    src: Uint8Array | null,
+    out: RouteOut,
+    opts?: { allowUnspecified?: boolean },
+  ): Errno | null {
     const ctx = this.#ctx;
     const multicast = dst[0] === 0xff;
     const scoped = isLinkLocal6(dst) || (multicast && (dst[1] & 0x0f) <= 2);
-    let forced: NetInterface | undefined;
-    if (opts.ifname !== undefined) {
-      forced = this.#ifaceByName(opts.ifname);
-      if (!forced) throw new ErrnoError("ENXIO", opts.ifname);
+    let forced = iface ?? undefined;
+    const z = scoped ? (zone ?? forced?.index) : undefined;
+    if (z !== undefined && !forced) {
+      forced = ctx.interfaceByIndex(z);
+      if (!forced) return "ENXIO";
     }
-    const zone = scoped ? (opts.zone ?? forced?.index) : undefined;
-    if (zone !== undefined && !forced && scoped) {
-      forced = ctx.interfaceByIndex(zone);
-      if (!forced) throw new ErrnoError("ENXIO", `zone ${zone}`);
-    }
-    this.#outNextHop = dst;
+    let via: NetInterface | undefined;
+    let nextHop = dst, mtu = 0, flags = 0, srcZone = z;
     if (multicast) {
-      let iface = forced;
-      if (!iface) {
+      via = forced;
+      if (!via) {
         const r = ctx.routes6.lookup(dst);
-        iface = r ? this.#ifaceByName(r.ifName) : undefined;
-        if (!iface) throw new ErrnoError("ENETUNREACH", formatIp6(dst));
+        via = r ? ctx.interfaceByName(r.ifName) : undefined;
+        if (!via) return "ENETUNREACH";
       }
-      this.#outIface = iface;
-      this.#outMtu = this.linkMtu(iface);
-      this.#outZone = iface.index;
-      return;
-    }
-    if (scoped && zone === undefined) {
-      throw new ErrnoError("EHOSTUNREACH", `${formatIp6(dst)} needs a %zone`);
-    }
-    const route = ctx.routes6.lookup(dst, zone);
-    let iface: NetInterface | undefined;
-    let mtu = 0;
-    if (route && (!forced || route.ifName === forced.name || this.isLocal(dst))) {
-      if (route.flags & RTF.REJECT) throw new ErrnoError("EHOSTUNREACH", formatIp6(dst));
-      iface = this.#ifaceByName(route.ifName);
-      if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet6") {
-        this.#outNextHop = route.gateway.addr;
-      }
-      mtu = route.mtu;
-      route.use++;
-    } else if (forced) {
-      iface = forced; // on-link through the interface asked for
+      srcZone = via.index;
     } else {
-      throw new ErrnoError("ENETUNREACH", formatIp6(dst));
-    }
-    if (!iface) throw new ErrnoError("ENETUNREACH", formatIp6(dst));
-    // Packets to our own addresses go through the loopback, as BSD routes them.
-    if (!iface.isLoopback && this.isLocal(dst)) {
-      iface = ctx.interfaces()[0];
-      this.#outNextHop = dst;
-      mtu = 0;
-    }
-    this.#outIface = iface;
-    this.#outMtu = mtu || this.linkMtu(iface);
-    this.#outZone = zone;
-  }
-
-  /** The source of a packet to `dst` out of `iface`: the one asked for, else selected. */
-  #source(dst: Uint8Array, iface: NetInterface, opts: Ip6SendOptions): Uint8Array {
-    const want = opts.src;
-    if (want) {
-      if (isUnspecified(want)) {
-        if (opts.allowUnspecified) return want;
-        throw new ErrnoError("EADDRNOTAVAIL", "source ::");
+      if (scoped && z === undefined) return "EHOSTUNREACH"; // a link-local destination needs a %zone
+      const route = ctx.routes6.lookup(dst, z);
+      if (route && (!forced || route.ifName === forced.name || this.isLocal(dst))) {
+        if (route.flags & RTF.REJECT) return "EHOSTUNREACH";
+        via = ctx.interfaceByName(route.ifName);
+        if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet6") {
+          nextHop = route.gateway.addr;
+        }
+        mtu = route.mtu;
+        flags = route.flags;
+        route.use++;
+      } else if (forced) {
+        via = forced; // on-link through the interface asked for
+      } else {
+        return "ENETUNREACH";
       }
-      if (!this.isLocal(want)) throw new ErrnoError("EADDRNOTAVAIL", "source");
-      return want;
+      if (!via) return "ENETUNREACH";
+      if (!via.isLoopback && this.isLocal(dst)) {
+        via = ctx.loopbackInterface;
+        nextHop = dst;
+        mtu = 0;
+      }
     }
-    const a = this.selectSource(dst, iface, this.#outZone);
-    if (!a) {
-      this.#ctx.stats.ip6.sources_none++;
-      throw new ErrnoError("EADDRNOTAVAIL", "no source address");
+    if (src) {
+      if (isUnspecified(src) ? !opts?.allowUnspecified : !this.isLocal(src)) return "EADDRNOTAVAIL";
+      out.src.setV6(src, 0, isLinkLocal6(src) ? (srcZone ?? 0) : 0);
+    } else {
+      const a = this.selectSource(dst, via, srcZone);
+      if (!a) {
+        ctx.stats.ip6.sources_none++;
+        return "EADDRNOTAVAIL";
+      }
+      out.src.setV6(a, 0, isLinkLocal6(a) ? (srcZone ?? via.index) : 0);
     }
-    return a;
+    out.iface = via;
+    out.nextHop.setV6(nextHop, 0, isLinkLocal6(nextHop) ? via.index : 0);
+    out.mtu = mtu || this.linkMtu(via);
+    out.flags = flags;
+    out.generation = ctx.routeGeneration;
+    return null;
   }
 
   /** RFC 6724 source selection (see {@linkcode selectSource6}). */
@@ -638,7 +648,7 @@ export class Ipv6Layer {
     const scoped = isLinkLocal6(dst);
     const route = ctx.routes6.lookup(dst, scoped ? zone : undefined);
     if (!route) return;
-    const iface = this.#ifaceByName(route.ifName);
+    const iface = ctx.interfaceByName(route.ifName);
     if (!iface || iface.isLoopback) return;
     const current = route.mtu || this.linkMtu(iface);
     if (mtu >= current) return;
@@ -674,18 +684,18 @@ export class Ipv6Layer {
     mtu: number,
     local: boolean,
     dontFrag: boolean,
-  ): void {
+  ): Errno | null {
     if (pkt.length <= mtu) {
       this.#toLink(iface, nextHop, pkt);
-      return;
+      return null;
     }
     if (!local || dontFrag) {
       this.#ctx.stats.ip6.cantfrag++;
       this.#ctx.pool.free(pkt);
-      if (local) throw new ErrnoError("EMSGSIZE", "packet larger than the path MTU");
-      return;
+      return local ? "EMSGSIZE" : null;
     }
     fragment6(this.#ctx, pkt, mtu, (frag) => this.#toLink(iface, nextHop, frag));
+    return null;
   }
 
   #toLink(iface: NetInterface, nextHop: Uint8Array, pkt: PacketBuffer): void {

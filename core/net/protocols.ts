@@ -60,8 +60,8 @@ export class NetHeader {
   hopLimit = 0;
   /** Sent to a broadcast or multicast address (no unreachable answers). */
   toGroup = false;
-  /** Checksums may be skipped (loopback with `do_loopback_cksum=0`). */
-  trustChecksum = false;
+  /** Came in by a loopback: a protocol may skip its checksum (its `do_loopback_cksum` says). */
+  viaLoopback = false;
   /** IPv4 source and destination as numbers (0 for IPv6). */
   src4 = 0;
   dst4 = 0;

@@ -126,6 +126,8 @@ function compare6(a: Uint8Array, b: Uint8Array): number {
 /** IPv6 routing table. */
 export class RouteTable6 {
   #routes: RouteEntry<Route6>[] = [];
+  /** Bumped on every change, so cached decisions (senders' routes) know they are stale. */
+  generation = 0;
 
   /** Adds a route; false when the same destination (and zone) exists. */
   add(route: Route6): boolean {
@@ -135,6 +137,7 @@ export class RouteTable6 {
     const at = this.#routes.findIndex((r) => r.prefixlen < entry.prefixlen);
     if (at === -1) this.#routes.push(entry);
     else this.#routes.splice(at, 0, entry);
+    this.generation++;
     return true;
   }
 
@@ -151,12 +154,14 @@ export class RouteTable6 {
     const r = this.find(dst, prefixlen, zone);
     if (!r) return false;
     this.#routes.splice(this.#routes.indexOf(r), 1);
+    this.generation++;
     return true;
   }
 
   /** Removes every route through an interface or scoped to it. */
   deleteByInterface(ifName: string, ifIndex: number): void {
     this.#routes = this.#routes.filter((r) => r.ifName !== ifName && r.zone !== ifIndex);
+    this.generation++;
   }
 
   /** Longest-prefix match; scoped routes match only their zone. Allocates nothing. */

@@ -5,7 +5,10 @@
  * included; an IPv6 one gets the ICMPv6 message only (RFC 3542).
  *
  * Delivery is a callback owned by whoever opened the socket (the control
- * server turns it into an event frame on the client's connection).
+ * server turns it into an event frame on the client's connection). Input only
+ * copies the datagram into the socket's bounded queue and marks the socket in
+ * the stack's {@linkcode WakeQueue}; the callback runs once the packet has
+ * been processed, so it may send or close without disturbing input.
  *
  * @example
  * ```ts
@@ -19,6 +22,10 @@
  */
 
 import { ErrnoError } from "../errno.ts";
+import { type Wakeable, WakeQueue } from "../event/wake_queue.ts";
+
+/** Datagrams a raw socket holds before its owner is woken; more are dropped (a full socket buffer). */
+export const RAW_QUEUE_MAX = 256;
 
 /** One datagram for a raw socket; `data` is a copy the receiver may keep. */
 export interface RawDatagram {
@@ -28,11 +35,28 @@ export interface RawDatagram {
   ifname: string;
 }
 
-interface RawSocket {
-  id: number;
-  domain: "inet" | "inet6";
-  proto: number;
-  deliver: (d: RawDatagram) => void;
+class RawSocket implements Wakeable {
+  wakePending = false;
+  queue: RawDatagram[] = [];
+  /** Datagrams dropped because the queue was full. */
+  dropped = 0;
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly domain: "inet" | "inet6",
+    readonly proto: number,
+    readonly deliver: (d: RawDatagram) => void,
+  ) {}
+
+  wake(): void {
+    const batch = this.queue;
+    this.queue = [];
+    for (const d of batch) {
+      if (this.closed) return;
+      this.deliver(d);
+    }
+  }
 }
 
 /** The raw sockets of one stack. */
@@ -40,11 +64,20 @@ export class RawSockets {
   #socks = new Map<number, RawSocket>();
   #nextId = 1;
   readonly #max: number;
+  readonly #wakes: WakeQueue;
 
-  /** @param max most sockets open at once (ENFILE past it) */
-  constructor(max: number) {
+  /**
+   * @param max most sockets open at once (ENFILE past it)
+   * @param wakes where deliveries are queued (the stack's); a private queue
+   *   flushed at once when absent
+   */
+  constructor(max: number, wakes?: WakeQueue) {
     this.#max = max;
+    this.#wakes = wakes ?? new WakeQueue();
+    this.#flushNow = wakes === undefined;
   }
+
+  readonly #flushNow: boolean;
 
   /** Opens a raw socket; returns its id. */
   open(domain: "inet" | "inet6", proto: number, deliver: (d: RawDatagram) => void): number {
@@ -53,7 +86,7 @@ export class RawSockets {
       throw new ErrnoError("EPROTONOSUPPORT", "raw socket");
     }
     const id = this.#nextId++;
-    this.#socks.set(id, { id, domain, proto, deliver });
+    this.#socks.set(id, new RawSocket(id, domain, proto, deliver));
     return id;
   }
 
@@ -66,7 +99,10 @@ export class RawSockets {
 
   /** Closes a socket; EBADF when it is not open. */
   close(id: number): void {
-    if (!this.#socks.delete(id)) throw new ErrnoError("EBADF", "raw socket");
+    const s = this.#socks.get(id);
+    if (!s) throw new ErrnoError("EBADF", "raw socket");
+    s.closed = true;
+    this.#socks.delete(id);
   }
 
   /** Whether any socket listens for this family and protocol (skips the copy when none). */
@@ -75,7 +111,7 @@ export class RawSockets {
     return false;
   }
 
-  /** Copies `packet` to every socket of this family and protocol. */
+  /** Copies `packet` to every socket of this family and protocol; their owners are woken after the turn. */
   deliver(
     domain: "inet" | "inet6",
     proto: number,
@@ -86,8 +122,14 @@ export class RawSockets {
   ): void {
     for (const s of this.#socks.values()) {
       if (s.domain !== domain || s.proto !== proto) continue;
-      s.deliver({ from, data: packet.slice(), ttl, ifname });
+      if (s.queue.length >= RAW_QUEUE_MAX) {
+        s.dropped++;
+        continue;
+      }
+      s.queue.push({ from, data: packet.slice(), ttl, ifname });
+      this.#wakes.mark(s);
     }
+    if (this.#flushNow) this.#wakes.flush();
   }
 
   /** Number of open sockets. */

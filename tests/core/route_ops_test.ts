@@ -30,7 +30,7 @@ function code(e: unknown): string {
 
 Deno.test("route add default via a reachable gateway is UGS on its interface", () => {
   const stack = stackWithEn0();
-  const r = addRoute(stack, { family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
+  const r = stack.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
   assert.deepEqual([r.dst, r.prefixlen, r.gateway, routeFlagLetters(r.flags), r.ifname], [
     "0.0.0.0",
     0,
@@ -39,10 +39,10 @@ Deno.test("route add default via a reachable gateway is UGS on its interface", (
     "en0",
   ]);
   assert.throws(
-    () => addRoute(stack, { family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" }),
+    () => stack.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" }),
     (e) => code(e) === "EEXIST",
   );
-  const got = getRoute(stack, "inet", "203.0.113.9");
+  const got = stack.getRoute("inet", "203.0.113.9");
   assert.equal(got.route.dst, "0.0.0.0");
   assert.equal(got.mask, "0.0.0.0");
   assert.equal(got.ifaddr, "192.0.2.2");
@@ -52,7 +52,7 @@ Deno.test("route add refuses an unreachable gateway and bad destinations", () =>
   const stack = stackWithEn0();
   assert.throws(
     () =>
-      addRoute(stack, {
+      stack.addRoute({
         family: "inet",
         dst: "198.51.100.0",
         prefixlen: 24,
@@ -61,32 +61,31 @@ Deno.test("route add refuses an unreachable gateway and bad destinations", () =>
     (e) => code(e) === "ENETUNREACH",
   );
   assert.throws(
-    () =>
-      addRoute(stack, { family: "inet", dst: "300.0.0.0", prefixlen: 24, gateway: "192.0.2.1" }),
+    () => stack.addRoute({ family: "inet", dst: "300.0.0.0", prefixlen: 24, gateway: "192.0.2.1" }),
     (e) => code(e) === "EINVAL",
   );
 });
 
 Deno.test("host, reject, blackhole and interface routes carry their flags", () => {
   const stack = stackWithEn0();
-  const host = addRoute(stack, {
+  const host = stack.addRoute({
     family: "inet",
     dst: "203.0.113.5",
     prefixlen: null,
     gateway: "192.0.2.1",
   });
   assert.equal(routeFlagLetters(host.flags), "UGHS");
-  const rej = addRoute(stack, { family: "inet", dst: "198.51.100.0", prefixlen: 24, reject: true });
+  const rej = stack.addRoute({ family: "inet", dst: "198.51.100.0", prefixlen: 24, reject: true });
   assert.equal(routeFlagLetters(rej.flags), "URS");
   assert.equal(rej.ifname, "lo0");
-  const bh = addRoute(stack, {
+  const bh = stack.addRoute({
     family: "inet",
     dst: "203.0.113.0",
     prefixlen: 25,
     blackhole: true,
   });
   assert.equal(routeFlagLetters(bh.flags), "UBS");
-  const ifr = addRoute(stack, {
+  const ifr = stack.addRoute({
     family: "inet",
     dst: "198.51.100.128",
     prefixlen: 25,
@@ -97,9 +96,9 @@ Deno.test("host, reject, blackhole and interface routes carry their flags", () =
 
 Deno.test("route delete and change report ESRCH for missing routes; change replaces", () => {
   const stack = stackWithEn0();
-  assert.throws(() => deleteRoute(stack, "inet", "198.51.100.0", 24), (e) => code(e) === "ESRCH");
-  addRoute(stack, { family: "inet", dst: "198.51.100.0", prefixlen: 24, gateway: "192.0.2.1" });
-  const changed = changeRoute(stack, {
+  assert.throws(() => stack.deleteRoute("inet", "198.51.100.0", 24), (e) => code(e) === "ESRCH");
+  stack.addRoute({ family: "inet", dst: "198.51.100.0", prefixlen: 24, gateway: "192.0.2.1" });
+  const changed = stack.changeRoute({
     family: "inet",
     dst: "198.51.100.0",
     prefixlen: 24,
@@ -108,7 +107,7 @@ Deno.test("route delete and change report ESRCH for missing routes; change repla
   assert.equal(changed.gateway, "192.0.2.9");
   assert.throws(
     () =>
-      changeRoute(stack, {
+      stack.changeRoute({
         family: "inet",
         dst: "198.51.100.0",
         prefixlen: 24,
@@ -117,28 +116,28 @@ Deno.test("route delete and change report ESRCH for missing routes; change repla
     (e) => code(e) === "ENETUNREACH",
   );
   assert.equal(
-    getRoute(stack, "inet", "198.51.100.7").route.gateway,
+    stack.getRoute("inet", "198.51.100.7").route.gateway,
     "192.0.2.9",
     "failed change kept the route",
   );
-  assert.equal(deleteRoute(stack, "inet", "198.51.100.0", 24).gateway, "192.0.2.9");
+  assert.equal(stack.deleteRoute("inet", "198.51.100.0", 24).gateway, "192.0.2.9");
 });
 
 Deno.test("IPv6 routes: link-local gateways need a zone; flush removes gateway routes only", () => {
   const stack = stackWithEn0();
   assert.throws(
-    () => addRoute(stack, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::1" }),
+    () => stack.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::1" }),
     (e) => code(e) === "EINVAL",
   );
-  const d = addRoute(stack, {
+  const d = stack.addRoute({
     family: "inet6",
     dst: "default",
     prefixlen: 0,
     gateway: "fe80::1%en0",
   });
   assert.deepEqual([d.dst, d.gateway, d.ifname], ["::", "fe80::1%en0", "en0"]);
-  addRoute(stack, { family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
-  const gone = flushRoutes(stack);
+  stack.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
+  const gone = stack.flushRoutes();
   assert.deepEqual(gone.map((r) => r.dst), ["0.0.0.0", "::"]);
   assert.ok(stack.routeInfo().some((r) => r.dst === "192.0.2.0"), "connected routes stay");
 });
@@ -146,8 +145,7 @@ Deno.test("IPv6 routes: link-local gateways need a zone; flush removes gateway r
 Deno.test("the v4 stack refuses inet6 routes", () => {
   const stack = new Stack({ inet6: false });
   assert.throws(
-    () =>
-      addRoute(stack, { family: "inet6", dst: "default", prefixlen: 0, gateway: "2001:db8::1" }),
+    () => stack.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "2001:db8::1" }),
     (e) => code(e) === "EAFNOSUPPORT",
   );
 });

@@ -61,7 +61,7 @@ Deno.test("attached interfaces get the lowest free unit and honour an explicit o
     () => stack.attachInterface("d", dummySpec(), { prefix: "en", unit: 5 }),
     (e: unknown) => e instanceof ErrnoError && e.code === "EALREADY",
   );
-  assert.deepEqual(stack.interfaces().map((i) => i.index), [1, 2, 3, 4]);
+  assert.deepEqual(stack.ifInfo().map((i) => i.index), [1, 2, 3, 4]);
 });
 
 Deno.test("an address without a netmask gets the classful one, a broadcast, and a subnet route", () => {

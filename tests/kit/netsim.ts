@@ -83,7 +83,7 @@ export class Net {
     const end = this.now + ms;
     for (let guard = 0; guard < 100_000; guard++) {
       this.run();
-      const pending = this.stacks.map((s) => s.timers.nextDeadline()).filter((d) => d !== null);
+      const pending = this.stacks.map((s) => s.nextTimeout()).filter((d) => d !== null);
       const next = Math.min(...(pending as number[]));
       if (!(next <= end)) break;
       this.now = Math.max(this.now, next);

@@ -1,4 +1,5 @@
 /** IPv4, ARP and ICMP between stacks on a virtual network, in virtual time. */
+import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
@@ -169,8 +170,8 @@ function routed(forwarding: boolean) {
   r.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
   r.addAddress("en1", { family: "inet", addr: "198.51.100.1", netmask: "255.255.255.0" });
   h2.addAddress("en0", { family: "inet", addr: "198.51.100.10", netmask: "255.255.255.0" });
-  addRoute(h1, { family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
-  addRoute(h2, { family: "inet", dst: "default", prefixlen: 0, gateway: "198.51.100.1" });
+  h1.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
+  h2.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "198.51.100.1" });
   if (forwarding) r.sysctl.set("net.inet.ip.forwarding", "1");
   net.run();
   return { net, h1, r, h2 };
@@ -272,7 +273,7 @@ Deno.test("fragmentation needed teaches a path MTU: a dynamic host route, then s
     dst: 0xc000020a,
   });
   fromRouter.set(msg, 20);
-  h1.ip4.input(h1.interface("en0"), fromRouter, 0, fromRouter.length, false);
+  stackCore(h1).ip4.input(stackCore(h1).interface("en0"), fromRouter, 0, fromRouter.length, false);
   const host = h1.routeInfo().find((r) => r.dst === "198.51.100.10");
   assert.ok(host, "a host route was made");
   assert.equal(host.mtu, 576);

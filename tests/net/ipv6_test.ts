@@ -1,4 +1,5 @@
 /** IPv6 and ICMPv6 between stacks on a virtual network, in virtual time. */
+import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net, type Segment } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
@@ -295,8 +296,8 @@ function routed(forwarding: boolean, rightMtu = 1500) {
   r.addAddress("en1", { family: "inet6", addr: "2001:db8:2::1", prefixlen: 64 });
   h2.addAddress("en0", { family: "inet6", addr: "2001:db8:2::10", prefixlen: 64 });
   // Default routes through the router's link-local addresses, with their zones.
-  addRoute(h1, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
-  addRoute(h2, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
+  h1.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
+  h2.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
   net.advance(2000);
   return { net, left, right, h1, r, h2 };
 }
@@ -374,7 +375,7 @@ Deno.test("the router redirects a host to an on-link destination", () => {
   r.addAddress("en0", { family: "inet6", addr: "2001:db8:a::ff", prefixlen: 64 });
   r.addAddress("en0", { family: "inet6", addr: "2001:db8:b::ff", prefixlen: 64 });
   for (const s of [h1, h2]) {
-    addRoute(s, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
+    s.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
   }
   net.advance(2000);
   const { sock, got } = icmp6Socket(h1);
@@ -512,7 +513,7 @@ Deno.test("a v4 stack has no IPv6: EAFNOSUPPORT, and IPv6 frames count as noprot
       temp: false,
       pub: false,
     }), isAf);
-  assert.equal(v4.ip6, null);
+  assert.equal(stackCore(v4).ip6, null);
   assert.equal(v4.ifInfo("en0")[0].addrs.length, 0, "no link-local address on a v4 stack");
   net.advance(2000); // the v6 stack's DAD probes reach the v4 one
   assert.ok(v4.ifInfo("en0")[0].stats.noproto >= 1);
@@ -521,8 +522,8 @@ Deno.test("a v4 stack has no IPv6: EAFNOSUPPORT, and IPv6 frames count as noprot
 
 Deno.test("source selection prefers the destination's scope and non-deprecated addresses", () => {
   const { a } = twoHosts();
-  const ip6 = a.ip6!;
-  const en0 = a.interface("en0");
+  const ip6 = stackCore(a).ip6!;
+  const en0 = stackCore(a).interface("en0");
   const pick = (dst: string) => {
     const s = ip6.selectSource(parseIp6(dst)!, en0, dst.startsWith("fe80") ? en0.index : undefined);
     return s && formatIp6(s);
@@ -530,11 +531,12 @@ Deno.test("source selection prefers the destination's scope and non-deprecated a
   assert.equal(pick("fe80::9"), LL_A);
   assert.equal(pick("2001:db8::9"), "2001:db8::1");
   a.addAddress("en0", { family: "inet6", addr: "2001:db8:1::1", prefixlen: 64 });
-  a.interface("en0").inet6.at(-1)!.flags.length = 0; // past DAD for this test
+  stackCore(a).interface("en0").inet6.at(-1)!.flags.length = 0; // past DAD for this test
   assert.equal(pick("2001:db8:1::9"), "2001:db8:1::1", "longest matching prefix");
-  a.interface("en0").inet6.find((x) => formatIp6(x.addr) === "2001:db8:1::1")!.flags.push(
-    "deprecated",
-  );
+  stackCore(a).interface("en0").inet6.find((x) => formatIp6(x.addr) === "2001:db8:1::1")!.flags
+    .push(
+      "deprecated",
+    );
   assert.equal(pick("2001:db8:1::9"), "2001:db8::1", "deprecated loses");
 });
 
@@ -566,7 +568,7 @@ Deno.test("reassembly keeps at most maxfragpackets datagrams", () => {
     inject(net, seg, 0, etherFrame(2, 1, p));
   }
   assert.deepEqual(
-    [b.stats.ip6.fragments, b.stats.ip6.fragoverflow, b.ip6!.frags.reassembler.size],
+    [b.stats.ip6.fragments, b.stats.ip6.fragoverflow, stackCore(b).ip6!.frags.reassembler.size],
     [2, 1, 1],
   );
 });

@@ -1,4 +1,5 @@
 /** Neighbour Discovery, DAD, router discovery and SLAAC between stacks, in virtual time. */
+import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net, type Segment } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
@@ -428,7 +429,7 @@ function slaacNet(hostAccepts = true) {
   r.addAddress("en0", { family: "inet6", addr: "2001:db8:1::1" });
   r.addAddress("en1", { family: "inet6", addr: "2001:db8:2::1" });
   far.addAddress("en0", { family: "inet6", addr: "2001:db8:2::10" });
-  addRoute(far, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
+  far.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
   net.advance(2000);
   return { net, lan, wan, r, h, far };
 }
@@ -500,7 +501,7 @@ Deno.test("SLAAC: an RA gives a prefix, an address, a default route, hop limit a
   assert.equal(def?.gateway, `${LL_A}%en0`);
   assert.ok(routes.some((x) => x.dst.startsWith("2001:db8:1::") && x.prefixlen === 64));
   assert.equal(entry(h, `${LL_A}%en0`)?.router, true);
-  assert.equal(h.ip6!.linkMtu(h.interface("en0")), 1400);
+  assert.equal(stackCore(h).ip6!.linkMtu(stackCore(h).interface("en0")), 1400);
   // No more solicitations once an RA came.
   const from = lan.log.length;
   net.advance(10_000);
@@ -562,10 +563,10 @@ Deno.test("SLAAC: the two-hour rule; preferred 0 deprecates at once; a deleted a
 
 Deno.test("SLAAC: without accept_rtadv, or when forwarding, RAs change nothing", () => {
   const { net, r, h } = slaacNet(false);
-  const from = r.interface("en0").stats.ipackets;
+  const from = stackCore(r).interface("en0").stats.ipackets;
   h.setFlags("en0", IFF.UP, 0);
   net.advance(10_000);
-  assert.equal(r.interface("en0").stats.ipackets - from, 1, "only h's DAD probe: no RS");
+  assert.equal(stackCore(r).interface("en0").stats.ipackets - from, 1, "only h's DAD probe: no RS");
   advertise(r, {});
   net.advance(2000);
   assert.equal(v6addrs(h).length, 1, "the link-local address only");
@@ -635,7 +636,7 @@ Deno.test("a proxy entry (ndp -s ... pub) is answered for", () => {
 Deno.test("a default route learned from an RA is not installed over a static one", () => {
   const { net, r, h } = slaacNet();
   h.setFlags("en0", IFF.UP, 0);
-  addRoute(h, { family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::99%en0" });
+  h.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::99%en0" });
   net.advance(1000);
   advertise(r, { valid: ND_INFINITE_LIFETIME, preferred: ND_INFINITE_LIFETIME });
   net.advance(2000);

@@ -3,6 +3,7 @@
  * counted and dropped, fragment floods stay within their bounds, and the stack
  * keeps answering ping throughout.
  */
+import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
 import type { Stack } from "../../core/stack.ts";
@@ -31,7 +32,7 @@ function victim(): { net: Net; stack: Stack; port: AttachedInterface; sent: Uint
     },
   }, { prefix: "en" });
   stack.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
-  stack.arp.cache.set(2, 0xc0000201, PEER, { temp: false, pub: false }, 0);
+  stackCore(stack).arp.cache.set(2, 0xc0000201, PEER, { temp: false, pub: false }, 0);
   sent.length = 0;
   return { net, stack, port, sent };
 }
@@ -156,15 +157,15 @@ Deno.test("a fragment flood is bounded by maxfragpackets and times out; overlaps
   };
   for (let id = 0; id < 10_000; id++) port.receive(frag(id, 0, true));
   net.run();
-  assert.equal(stack.ip4.reassembly.size, 200, "net.inet.ip.maxfragpackets");
+  assert.equal(stackCore(stack).ip4.reassembly.size, 200, "net.inet.ip.maxfragpackets");
   assert.equal(stack.stats.ip.fragdropped, 10_000 - 200);
   // Overlap: a second fragment that covers bytes already held.
   port.receive(frag(5, 8, false, 16));
   net.run();
-  assert.equal(stack.ip4.reassembly.size, 199, "the overlapped datagram is gone");
+  assert.equal(stackCore(stack).ip4.reassembly.size, 199, "the overlapped datagram is gone");
   assert.equal(stack.stats.ip.badfrags, 1);
   net.advance(31_000);
-  assert.equal(stack.ip4.reassembly.size, 0, "every partial datagram timed out");
+  assert.equal(stackCore(stack).ip4.reassembly.size, 0, "every partial datagram timed out");
   assert.equal(stack.stats.ip.fragtimeout, 199);
   // Time exceeded (reassembly) goes back for each, within errppslimit.
   const timx = sent.filter((f) => f[12] === 8 && f[34] === 11 && f[35] === 1).length;
