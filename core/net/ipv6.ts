@@ -41,7 +41,6 @@ import {
 } from "../wire/ipv6.ts";
 import { isSolicitedNode, ND_HOP_LIMIT } from "../wire/ndp.ts";
 import { fillIcmp6Checksum, ICMP6_PARAMPROB, ICMP6_TYPE, ICMP6_UNREACH } from "../wire/icmpv6.ts";
-import { finishChecksum, pseudoSum6, sumWords } from "../wire/checksum.ts";
 import { Icmp6Layer, type Icmp6SendOptions } from "./icmp6.ts";
 import { Nd6Layer } from "./nd6.ts";
 import { fragment6, Ip6Reassembly } from "./ip6_frag.ts";

@@ -2,13 +2,6 @@ import assert from "node:assert/strict";
 import { ErrnoError } from "../../core/errno.ts";
 import { Stack } from "../../core/stack.ts";
 import { IFF } from "../../core/link/if_flags.ts";
-import {
-  addRoute,
-  changeRoute,
-  deleteRoute,
-  flushRoutes,
-  getRoute,
-} from "../../core/net/route_ops.ts";
 import { routeFlagLetters } from "../../core/net/route_flags.ts";
 
 function stackWithEn0(): Stack {

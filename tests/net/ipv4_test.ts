@@ -8,7 +8,6 @@ import { emitIcmpEcho, emitIcmpError, ICMP_TYPE, IcmpView } from "../../core/wir
 import { emitIpv4Header, Ipv4View } from "../../core/wire/ipv4.ts";
 import { routeFlagLetters } from "../../core/net/route_flags.ts";
 import { ErrnoError } from "../../core/errno.ts";
-import { addRoute } from "../../core/net/route_ops.ts";
 
 /** Opens a raw ICMP socket on `s` collecting what it receives. */
 function icmpSocket(s: Stack): { sock: number; got: RawDatagram[] } {

@@ -7,7 +7,6 @@ import type { RawDatagram } from "../../core/socket/raw.ts";
 import type { Inet6AddrInfo } from "../../core/control/ops.ts";
 import { ErrnoError } from "../../core/errno.ts";
 import { IFF } from "../../core/link/if_flags.ts";
-import { addRoute } from "../../core/net/route_ops.ts";
 import { formatIp6, parseIp6 } from "../../core/net/ip_addr.ts";
 import { fillIcmp6Checksum, ICMP6_TYPE } from "../../core/wire/icmpv6.ts";
 import { emitIpv6Header, IPPROTO6 } from "../../core/wire/ipv6.ts";
