@@ -6,7 +6,6 @@ import type { Stack } from "../../core/stack.ts";
 import type { RawDatagram } from "../../core/socket/raw.ts";
 import { ErrnoError } from "../../core/errno.ts";
 import { IFF } from "../../core/link/if_flags.ts";
-import { addRoute } from "../../core/net/route_ops.ts";
 import { formatIp6, parseIp6 } from "../../core/net/ip_addr.ts";
 import { fillIcmp6Checksum, ICMP6_TYPE } from "../../core/wire/icmpv6.ts";
 import { emitFragmentHeader, emitIpv6Header, IPPROTO6 } from "../../core/wire/ipv6.ts";
