@@ -5,6 +5,12 @@
  * more than any packet's 16-bit words), folded once at the end. Incremental
  * update follows RFC 1624.
  *
+ * Long ranges are read four bytes at a time through a big-endian `DataView`
+ * (about twice the speed of two bytes per word); each 32-bit word adds its two
+ * 16-bit halves, so the unfolded sum is exactly the sum of 16-bit words. One
+ * `DataView` is kept per underlying buffer (the last one used, then a
+ * `WeakMap`), so summing a pooled buffer or a ring slot allocates nothing.
+ *
  * @example Check an IPv4 header
  * ```ts
  * import { checksum } from "./checksum.ts";
@@ -14,8 +20,56 @@
  * @module
  */
 
+/**
+ * Ranges up to this many bytes are summed two bytes at a time: below it the
+ * look-up of a buffer's `DataView` costs more than it saves, and short arrays
+ * (V8 keeps those of 64 bytes or less inside the heap) never have their
+ * `buffer` materialised.
+ */
+const WORD_SUM_MIN = 64;
+
+/** `DataView`s over whole buffers, by buffer: made once per buffer, not per call. */
+const viewByBuffer = new WeakMap<ArrayBufferLike, DataView>();
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView: DataView | null = null;
+
+function viewOf(buffer: ArrayBufferLike): DataView {
+  if (buffer === lastBuffer) return lastView!;
+  let view = viewByBuffer.get(buffer);
+  if (view === undefined) {
+    view = new DataView(buffer);
+    viewByBuffer.set(buffer, view);
+  }
+  lastBuffer = buffer;
+  lastView = view;
+  return view;
+}
+
 /** Adds the 16-bit big-endian words of `bytes[start, end)` to `sum` (an odd tail is padded). */
 export function sumWords(bytes: Uint8Array, start = 0, end = bytes.length, sum = 0): number {
+  // Bytes past the end count as zero, as indexing past a typed array reads them.
+  if (end > bytes.length) end = bytes.length;
+  if (end - start <= WORD_SUM_MIN || start < 0) return sumPairs(bytes, start, end, sum);
+  const view = viewOf(bytes.buffer);
+  let i = bytes.byteOffset + start;
+  const stop = bytes.byteOffset + end;
+  const last4 = stop - 3;
+  // Each addend is at most 0x1fffe: the running sum stays a small integer for
+  // any realistic packet and is exact as a double far beyond that.
+  for (; i < last4; i += 4) {
+    const word = view.getUint32(i);
+    sum += (word >>> 16) + (word & 0xffff);
+  }
+  if (i < stop - 1) {
+    sum += view.getUint16(i);
+    i += 2;
+  }
+  if (i < stop) sum += view.getUint8(i) << 8;
+  return sum;
+}
+
+/** Two bytes per word: short ranges, and the reference the word loop must match. */
+function sumPairs(bytes: Uint8Array, start: number, end: number, sum: number): number {
   let i = start;
   const last = end - 1;
   for (; i < last; i += 2) sum += (bytes[i] << 8) | bytes[i + 1];

@@ -8,6 +8,9 @@
 import { Stack } from "../../core/stack.ts";
 import { IFF } from "../../core/link/if_flags.ts";
 import type { AttachedInterface } from "../../core/link/driver.ts";
+import { PacketPool } from "../../core/buf/packet_pool.ts";
+
+PacketPool.checkedByDefault = true; // stacks here catch double frees and uses after free
 
 /** One Ethernet segment: every frame sent by a member reaches every other member. */
 export class Segment {

@@ -99,7 +99,7 @@ Deno.test("a gratuitous ARP announces a new address", () => {
 });
 
 Deno.test("large pings are fragmented, reassembled and answered in fragments", () => {
-  const { net, seg, a } = twoHosts();
+  const { net, seg, a, b } = twoHosts();
   const { sock, got } = icmpSocket(a);
   a.sendRaw(sock, "192.0.2.2", echoRequest(1, 5, 4000), {});
   net.run();
@@ -113,6 +113,8 @@ Deno.test("large pings are fragmented, reassembled and answered in fragments", (
   assert.ok(seg.log.every((f) => f.length <= 1514));
   assert.equal(a.stats.ip.reassembled, 1);
   assert.equal(a.stats.ip.fragmented, 1);
+  // Every buffer of the exchange went back to its pool exactly once (checked pools).
+  for (const s of [a, b]) assert.deepEqual([s.pool.checked, s.pool.stats.outstanding], [true, 0]);
 });
 
 Deno.test("an unanswered ARP gives up after maxtries and fails fast while down", () => {

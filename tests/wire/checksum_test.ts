@@ -7,7 +7,7 @@ import {
   sumWords,
   updateChecksum,
 } from "../../core/wire/checksum.ts";
-import { hex, mulberry32 } from "../kit/bytes.ts";
+import { hex, mulberry32, prng } from "../kit/bytes.ts";
 import { readU16, readU32 } from "../../core/wire/bytes.ts";
 
 /** mulberry32: a small seeded PRNG, so random trials repeat exactly. */
@@ -45,6 +45,12 @@ const ICMP6_RS = hex(`
   6000000000103afffe80000000000000000000fffe00000aff02000000000000
   000000000000000285007b1a00000000010102000000000a
 `);
+
+/** The unfolded sum the simple way: two bytes per word, the odd tail padded with zero. */
+function referenceSum(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  for (let i = start; i < end; i += 2) sum += (bytes[i] << 8) | (i + 1 < end ? bytes[i + 1] : 0);
+  return sum;
+}
 
 /** Verifies a transport checksum over an IPv4 datagram with a 20-byte header. */
 function transportSum4(ip: Uint8Array): number {
@@ -202,6 +208,58 @@ Deno.test("incremental update equals recomputation over random trials", () => {
       b[sumAt] = sum >> 8;
       b[sumAt + 1] = sum & 0xff;
       assert.equal(checksum(b), 0);
+    }
+  }
+});
+
+Deno.test("property: the word-at-a-time sum equals two bytes per word, at any offset and length", () => {
+  const int = prng(0x1071);
+  // Views at every alignment of their buffer, over ordinary and shared memory.
+  const backings = [new ArrayBuffer(9100), new SharedArrayBuffer(9100), new ArrayBuffer(9100)];
+  for (const buf of backings) {
+    const all = new Uint8Array(buf);
+    for (let i = 0; i < all.length; i++) all[i] = int(256);
+  }
+  for (let trial = 0; trial < 3000; trial++) {
+    const buf = backings[trial % backings.length];
+    const base = int(64);
+    const bytes = new Uint8Array(buf, base, 9100 - base - int(32));
+    const len = trial < 200 ? trial : int(9001); // every short length, then random ones
+    const start = int(Math.max(1, bytes.length - len));
+    const end = Math.min(bytes.length, start + len);
+    const carry = int(4) === 0 ? int(0x7fffffff) : 0;
+    const want = referenceSum(bytes, start, end, carry);
+    assert.equal(sumWords(bytes, start, end, carry), want, `trial ${trial}: ${start}+${len}`);
+    assert.equal(checksum(bytes, start, end), finishChecksum(referenceSum(bytes, start, end)));
+  }
+});
+
+Deno.test("property: edge bytes (all 0x00 or all 0xff) and long ranges sum exactly", () => {
+  const int = prng(1624);
+  for (const fill of [0x00, 0xff]) {
+    const b = new Uint8Array(70000).fill(fill);
+    for (let trial = 0; trial < 50; trial++) {
+      const start = int(8), end = b.length - int(8);
+      assert.equal(sumWords(b, start, end), referenceSum(b, start, end));
+      assert.equal(checksum(b, start, end), reference(b.subarray(start, end)));
+    }
+  }
+});
+
+Deno.test("ranges past the end read as zeros; empty and reversed ranges add nothing", () => {
+  const b = new Uint8Array(301).map((_, i) => (i * 31) & 0xff);
+  assert.equal(sumWords(b, 100, 400), referenceSum(b, 100, 301));
+  assert.equal(sumWords(b, 3, 1000, 5), referenceSum(b, 3, 301, 5));
+  assert.equal(sumWords(b, 200, 200, 9), 9);
+  assert.equal(sumWords(b, 250, 100, 9), 9);
+});
+
+Deno.test("sums over views of different buffers, interleaved, each read their own bytes", () => {
+  const a = new Uint8Array(4096).fill(0x11), b = new Uint8Array(4096).fill(0x22);
+  const c = new Uint8Array(new ArrayBuffer(8192), 4096).fill(0x33);
+  for (let round = 0; round < 3; round++) {
+    for (const [view, byte] of [[a, 0x11], [b, 0x22], [c, 0x33]] as const) {
+      assert.equal(sumWords(view, 0, 1000), 500 * ((byte << 8) | byte));
     }
   }
 });
