@@ -36,6 +36,7 @@ import { EtherLayer } from "./link/ether.ts";
 import { ArpLayer } from "./link/arp.ts";
 import { Ipv4Layer } from "./net/ipv4.ts";
 import { Ipv6Layer } from "./net/ipv6.ts";
+import { addLinkAddress, deleteLinkAddress, linkAddresses } from "./link/lladdr.ts";
 import type { Nd6Layer } from "./net/nd6.ts";
 
 /** This suite's version, reported by `info`. */
@@ -601,5 +602,33 @@ export class Stack implements StackContext {
       this.addAddress(attached.name, { family: "inet6", addr: "::1", prefixlen: 128 });
       this.addAddress(attached.name, { family: "inet6", addr: "fe80::1", prefixlen: 64 });
     }
+  }
+  /**
+   * `ifconfig NAME link ADDR [active]`: adds a link-layer address; `active`
+   * makes it the one in use and announces every address of the interface
+   * (gratuitous ARP, unsolicited NA), as NetBSD does.
+   */
+  linkAddressAdd(name: string, lladdr: string, active: boolean): IfInfo {
+    addLinkAddress(this.interface(name), lladdr, active, (iface) => {
+      for (const a of iface.inet) this.arp.announce(iface, a.addr);
+      if (this.ip6) for (const a of iface.inet6) this.ip6.nd.announce(iface, a);
+    });
+    return this.interface(name).info();
+  }
+
+  /** `ifconfig NAME -link ADDR`: deletes an inactive link-layer address. */
+  linkAddressDelete(name: string, lladdr: string): IfInfo {
+    deleteLinkAddress(this.interface(name), lladdr);
+    return this.interface(name).info();
+  }
+
+  /** The link-layer addresses of each interface (or of `name`): the active one and the others. */
+  linkAddressList(name?: string): { name: string; active: string; inactive: string[] }[] {
+    const out: { name: string; active: string; inactive: string[] }[] = [];
+    for (const iface of name === undefined ? this.#ifaces : [this.interface(name)]) {
+      const l = linkAddresses(iface);
+      if (l) out.push({ name: iface.name, ...l });
+    }
+    return out;
   }
 }

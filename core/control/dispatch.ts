@@ -231,6 +231,16 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
       ctx.owner!.sockets.delete(sock);
       return {};
     }
+    case "lladdrAdd":
+      return stack.linkAddressAdd(
+        str(r.name, "name"),
+        str(r.lladdr, "lladdr"),
+        optBool(r.active, "active") ?? false,
+      );
+    case "lladdrDelete":
+      return stack.linkAddressDelete(str(r.name, "name"), str(r.lladdr, "lladdr"));
+    case "lladdrList":
+      return stack.linkAddressList(optStr(r.name, "name"));
     default: {
       const never: never = req;
       throw new ErrnoError("ENOSYS", String((never as { op: unknown }).op));

@@ -233,6 +233,15 @@ export interface SocketEvent {
   ifname: string;
 }
 
+/** The link-layer addresses of one interface (`ifconfig` prints the inactive ones as `link`). */
+export interface LinkAddressInfo {
+  name: string;
+  /** The address in use, lowercase `xx:xx:...`. */
+  active: string;
+  /** The others, in the order they were added. */
+  inactive: string[];
+}
+
 /** Every control request, discriminated on `op`. */
 export type ControlRequest =
   | { op: "info" }
@@ -293,7 +302,13 @@ export type ControlRequest =
     /** Send out of this interface (`ping -I` for multicast / link-local). */
     ifname?: string;
   }
-  | { op: "sockClose"; sock: number };
+  | { op: "sockClose"; sock: number }
+  /** `ifconfig IF link ADDR [active]`: adds a link-layer address, `active` making it the one in use. */
+  | { op: "lladdrAdd"; name: string; lladdr: string; active?: boolean }
+  /** `ifconfig IF -link ADDR`: deletes an inactive link-layer address. */
+  | { op: "lladdrDelete"; name: string; lladdr: string }
+  /** The link-layer addresses of every interface, or of `name`. */
+  | { op: "lladdrList"; name?: string };
 
 /** The `op` names. */
 export type ControlOp = ControlRequest["op"];
@@ -327,6 +342,9 @@ export interface ControlResults {
   sockOpen: { sock: number };
   sockSendTo: { sent: number };
   sockClose: Record<never, never>;
+  lladdrAdd: IfInfo;
+  lladdrDelete: IfInfo;
+  lladdrList: LinkAddressInfo[];
 }
 
 /** A reply: a result, or an errno name with an optional detail. */
@@ -363,4 +381,7 @@ export const OP_CHANGES_CONFIG: Readonly<Record<ControlOp, boolean>> = {
   sockOpen: true,
   sockSendTo: false,
   sockClose: false,
+  lladdrAdd: true,
+  lladdrDelete: true,
+  lladdrList: false,
 };

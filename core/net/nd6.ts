@@ -694,4 +694,18 @@ export class Nd6Layer {
     }
     return false;
   }
+  /**
+   * Announces `target`, one of our addresses on `iface`, with an unsolicited
+   * Neighbor Advertisement to all nodes (RFC 4861 §7.2.6), as NetBSD does when
+   * the interface's link address changes. Tentative and duplicated addresses
+   * are not announced.
+   */
+  announce(iface: NetInterface, target: Inet6Addr): void {
+    const mac = iface.spec.lladdr;
+    if (!mac || !this.#ndCapable(iface) || !iface.isUp) return;
+    if (target.flags.includes("tentative") || target.flags.includes("duplicated")) return;
+    const flags = (this.forwarding ? ND_NA_FLAG.ROUTER : 0) |
+      (target.flags.includes("anycast") ? 0 : ND_NA_FLAG.OVERRIDE);
+    this.#advertise(iface, target.addr, IP6_ALL_NODES, flags, mac, target.addr.slice());
+  }
 }
