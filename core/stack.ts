@@ -611,7 +611,7 @@ export class Stack implements StackContext {
   linkAddressAdd(name: string, lladdr: string, active: boolean): IfInfo {
     addLinkAddress(this.interface(name), lladdr, active, (iface) => {
       for (const a of iface.inet) this.arp.announce(iface, a.addr);
-      if (this.ip6) for (const a of iface.inet6) this.ip6.nd.announce(iface, a);
+      if (this.ip6) { for (const a of iface.inet6) this.ip6.nd.announce(iface, a); }
     });
     return this.interface(name).info();
   }

@@ -60,7 +60,7 @@ export function formatInterface(ifp: IfInfo, opts: StatusOptions): string {
   if (opts.family !== "inet6") out += inetLines(ifp);
   if (opts.family !== "inet") out += inet6Lines(ifp, opts.lifetimes ?? false);
   // NetBSD 6's af_link status: print_link_addresses(env, false), the inactive ones.
-  if (opts.family === undefined) for (const l of opts.links ?? []) out += `\tlink ${l}\n`;
+  if (opts.family === undefined) { for (const l of opts.links ?? []) out += `\tlink ${l}\n`; }
   return out;
 }
 

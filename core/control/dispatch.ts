@@ -114,6 +114,9 @@ function routeSpec(v: unknown): RouteSpec {
     reject: optBool(s.reject, "reject"),
     blackhole: optBool(s.blackhole, "blackhole"),
     mtu: optInt(s.mtu, "mtu"),
+    flags: optInt(s.flags, "flags"),
+    nostatic: optBool(s.nostatic, "nostatic"),
+    linkGateway: optStr(s.linkGateway, "gateway"),
   };
 }
 

@@ -210,6 +210,15 @@ export interface RouteSpec {
   reject?: boolean;
   blackhole?: boolean;
   mtu?: number;
+  /**
+   * Further RTF_* marks route(8) sets: CLONING, LLINFO, XRESOLVE, PROTO1,
+   * PROTO2 (`-proxy`, RTF_ANNOUNCE). Other bits are refused (EINVAL).
+   */
+  flags?: number;
+  /** `-nostatic`: the route is not marked RTF_STATIC. */
+  nostatic?: boolean;
+  /** `-link`: a link-layer gateway (`xx:xx:xx:xx:xx:xx`) on `ifname`. */
+  linkGateway?: string;
 }
 
 /** What `route get` reports. */
