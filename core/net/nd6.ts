@@ -249,7 +249,8 @@ export class Nd6Layer {
    */
   ifUp(iface: NetInterface): void {
     if (!this.#ndCapable(iface)) return;
-    if (!iface.inet6.some((a) => isLinkLocal6(a.addr))) {
+    const autoLinkLocal = this.#ctx.sysctl.int("net.inet6.ip6.auto_linklocal") !== 0;
+    if (autoLinkLocal && !iface.inet6.some((a) => isLinkLocal6(a.addr))) {
       const ll = new Uint8Array(16);
       ll[0] = 0xfe;
       ll[1] = 0x80;
