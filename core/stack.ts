@@ -353,6 +353,21 @@ export class Stack {
     return this.#control.neighborFlush(family);
   }
 
+  /** `ifconfig NAME link ADDR [active]`: adds a link-layer address, `active` making it the one in use. */
+  linkAddressAdd(name: string, lladdr: string, active: boolean): IfInfo {
+    return this.#control.linkAddressAdd(name, lladdr, active);
+  }
+
+  /** `ifconfig NAME -link ADDR`: deletes an inactive link-layer address. */
+  linkAddressDelete(name: string, lladdr: string): IfInfo {
+    return this.#control.linkAddressDelete(name, lladdr);
+  }
+
+  /** The link-layer addresses of each interface (or of `name`). */
+  linkAddressList(name?: string): { name: string; active: string; inactive: string[] }[] {
+    return this.#control.linkAddressList(name);
+  }
+
   /** Loads a module into the running stack (`mount -T <type>`). */
   mount(type: string, module: string, options: string): Promise<string[]> {
     return this.#control.mount(type, module, options);

@@ -258,6 +258,9 @@ function ipDecl(): Decl {
     flag("do_loopback_cksum", 0, "Perform IP checksum on loopback"),
     table("stats", "IP statistics"),
     flag("bindinterface", 0, "Enable transmit side of Strong ES model from RFC1122"),
+    // NetBSD 7's IPv4 DAD knob, set by NetBSD scripts; this stack sends no IPv4 DAD
+    // probes (an address is usable at once, as with 0) and only announces it.
+    int("dad_count", 0, "Number of Duplicate Address Detection probes to send", nonNeg),
   ]);
 }
 
@@ -422,6 +425,12 @@ function inet6Decl(): Decl {
       int("defmcasthlim", 1, "Default multicast hop limit", range(0, 255)),
       flag("use_deprecated", 1, "Allow use of deprecated addresses as source addresses"),
       flag("v6only", 1, "Disallow PF_INET6 sockets from connecting to PF_INET sockets"),
+      // NetBSD 6+: whether bringing an interface up adds its EUI-64 link-local address.
+      flag(
+        "auto_linklocal",
+        1,
+        "Default value of per-interface flag for adding an IPv6 link-local address to interfaces when attached",
+      ),
     ]),
     node("icmp6", "ICMPv6 related settings", [
       table("stats", "ICMPv6 transmission statistics"),

@@ -13,8 +13,12 @@
  *   administered one.
  * - `mtu=N` — 68..65535, default 1500 (`ifconfig mtu` up to 9000).
  * - `ring=N` — receive ring slots, default 256.
- * - `capture` — also append every frame this member sends to `PATH/capture`;
- *   `shmif_dumpbus -p out.pcap PATH` turns it into a pcap file.
+ * - `capture[=BYTES]` — the size of the bus's capture ring, which is on by
+ *   default (1 MiB): every frame this member sends is appended to
+ *   `PATH/capture`, kept to the last BYTES or so (`capture.old` holds the
+ *   generation before; see `io/shmif_capture_ring.ts`). `capture=0` turns it
+ *   off for this member. `shmif_dumpbus -p out.pcap PATH` turns the ring into
+ *   a pcap file, on any bus, also one joined with `ifconfig shmifN linkstr`.
  *
  * Cloneable: `ifconfig shmif0 create` then `ifconfig shmif0 linkstr /tmp/bus1`.
  *
@@ -41,6 +45,7 @@ import {
   randomMac,
 } from "./io/options.ts";
 import { ShmifMember } from "./io/shmif_bus.ts";
+import { DEFAULT_CAPTURE_BYTES } from "./io/shmif_capture_ring.ts";
 
 /** Parsed options of `-d shmif`. */
 export interface ShmifOptions {
@@ -48,10 +53,13 @@ export interface ShmifOptions {
   mac: Uint8Array;
   mtu: number;
   ring: number;
-  capture: boolean;
+  /** Capture ring size in bytes; 0 is off. */
+  capture: number;
 }
 
 const MAX_MTU = 9000;
+/** The largest capture ring a member may ask for: 1 GiB. */
+const MAX_CAPTURE_BYTES = 1 << 30;
 const ETHER_OVERHEAD = 18;
 
 /** Parses the option string of `-d shmif`. */
@@ -60,7 +68,7 @@ export function parseShmifOptions(options: string): ShmifOptions {
     mac: randomMac(),
     mtu: 1500,
     ring: DEFAULT_RING_SLOTS,
-    capture: false,
+    capture: DEFAULT_CAPTURE_BYTES,
   };
   parseDriverOptions("shmif", options, {
     bus: (v) => {
@@ -71,8 +79,9 @@ export function parseShmifOptions(options: string): ShmifOptions {
     mtu: (v) => (out.mtu = parseMtu("shmif", v)),
     ring: (v) => (out.ring = parseRing("shmif", v)),
     capture: (v) => {
-      if (v !== undefined) throw badOption("shmif", "capture", v);
-      out.capture = true;
+      if (v === undefined) return; // the default size
+      if (!/^\d+$/.test(v) || Number(v) > MAX_CAPTURE_BYTES) throw badOption("shmif", "capture", v);
+      out.capture = Number(v);
     },
   });
   return out;
@@ -124,7 +133,8 @@ class ShmifInterface {
     const member = ShmifMember.join(path, {
       maxFrame: Math.max(this.#opts.mtu, MAX_MTU) + ETHER_OVERHEAD,
       ring: this.#opts.ring,
-      capture: this.#opts.capture,
+      capture: this.#opts.capture > 0,
+      captureBytes: this.#opts.capture,
       onFrame: (frame) => iface.receive(frame),
       log: (m) => this.#host.log(`${iface.name}: ${m}`),
       pool: this.#host.readerPool,

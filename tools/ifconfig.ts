@@ -10,7 +10,17 @@
  * ifconfig -s interface
  * ifconfig -C
  * ifconfig interface create|destroy
+ * ifconfig -w secs [-W secs] [interface [parameters]]
+ * ifconfig interface link xx:xx:xx:xx:xx:xx [active]   (also lladdr; -link ADDR deletes)
+ * ifconfig
  * ```
+ *
+ * With no arguments at all it lists every interface, as `-a` does (QNX 6.5
+ * and BB10 captures; NetBSD's `aflag = argc == 1`). `-w secs` waits, after
+ * any configuration on the line, until no address (of the named interface, or
+ * of any) is `tentative`, polling every 10 ms as NetBSD 6's wait_dad_exec()
+ * does; `-W secs` then waits for no address to be `detached`. 0 waits without
+ * a limit; running out prints `ifconfig: timed out` and exits 1.
  *
  * Each ioctl NetBSD makes becomes one control request, and a failed request is
  * reported under the ioctl's name (`ifconfig: SIOCAIFADDR: File exists`), so
@@ -63,6 +73,7 @@ const USAGE = `usage: ifconfig [-h] [-m] [-v] [-z] [-L] interface
        ifconfig -a [-b] [-h] [-m] [-d] [-u] [-v] [-z] [ af ]
        ifconfig -l [-b] [-d] [-u] [-s]
        ifconfig -C
+       ifconfig -w n [-W n] [interface]
        ifconfig interface create
        ifconfig interface destroy
 `;
@@ -70,8 +81,12 @@ const USAGE = `usage: ifconfig [-h] [-m] [-v] [-z] [-L] interface
 /** IFNAMSIZ: names this long or longer do not fit `ifr_name`. */
 const IFNAMSIZ = 16;
 
-/** The command-line flags (getopt `AabCdhlmsuvzL`). */
+/** The command-line flags (getopt `AabCdhlmsuvzLw:W:`). */
 interface Flags {
+  /** `-w secs`: wait for DAD (null when not given; 0 waits without a limit). */
+  w: number | null;
+  /** `-W secs`: wait for the detached flag to clear. */
+  W: number | null;
   a: boolean;
   b: boolean;
   C: boolean;
@@ -185,16 +200,32 @@ async function printAll(
     ctx.stdout(`${chosen.map((ifp) => ifp.name).join(" ")}\n`);
     return;
   }
+  // Only interfaces with a link-layer address can have inactive ones.
+  const links = chosen.some((ifp) => ifp.lladdr !== undefined)
+    ? await inactiveLinks(s, chosen.length === 1 ? chosen[0].name : undefined)
+    : new Map<string, string[]>();
   for (const ifp of chosen) {
     // -z reads and zeroes in one ioctl; the counters shown are those read just before.
     if (f.z) await s.call({ op: "ifZeroStats", name: ifp.name }, "SIOCZIFDATA");
     ctx.stdout(formatInterface(ifp, {
+      links: links.get(ifp.name),
       family: family ?? undefined,
       stats: f.v || f.z,
       human: f.h,
       lifetimes: f.L,
     }));
   }
+}
+
+/** The inactive link-layer addresses by interface name (printed as `link` lines). */
+async function inactiveLinks(s: Session, name?: string): Promise<Map<string, string[]>> {
+  const req: RequestOf<"lladdrList"> = name === undefined ? { op: "lladdrList" } : {
+    op: "lladdrList",
+    name,
+  };
+  // A stack without the request (an older daemon) simply has no inactive addresses to show.
+  const list = await s.tryCall(req, "SIOCGLIFADDR", "ENOSYS") ?? [];
+  return new Map(list.map((l) => [l.name, l.inactive]));
 }
 
 /** Carries out one in-line change. */
@@ -218,6 +249,16 @@ async function runStep(s: Session, ctx: ToolContext, name: string, step: Ifconfi
       return;
     case "note":
       ctx.stdout(step.text);
+      return;
+    case "lladdr":
+      if (step.op === "add") {
+        await s.call(
+          { op: "lladdrAdd", name, lladdr: step.addr, active: step.active },
+          "SIOCALIFADDR",
+        );
+      } else {
+        await s.call({ op: "lladdrDelete", name, lladdr: step.addr }, "SIOCDLIFADDR");
+      }
       return;
     default:
       step satisfies never;
@@ -286,9 +327,11 @@ async function oneInterface(s: Session, ctx: ToolContext, f: Flags, operands: st
 
 /** Parses the flags; a bad one prints getopt's complaint and the usage. */
 function parseFlags(args: string[], ctx: ToolContext): { f: Flags; operands: string[] } {
-  const r = getopt(args, "AabCdhlmsuvzL");
+  const r = getopt(args, "AabCdhlmsuvzLw:W:");
   if (!r.ok) throw new IfconfigExit(getoptMessage("ifconfig", r) + USAGE);
   const f: Flags = {
+    w: null,
+    W: null,
     a: false,
     b: false,
     C: false,
@@ -302,15 +345,53 @@ function parseFlags(args: string[], ctx: ToolContext): { f: Flags; operands: str
     z: false,
     L: false,
   };
-  for (const { opt } of r.opts) {
+  for (const { opt, arg } of r.opts) {
     if (opt === "A") ctx.stderr("ifconfig: -A is deprecated\n");
-    else f[opt as keyof Flags] = true;
+    else if (opt === "w" || opt === "W") f[opt] = waitSeconds(arg ?? "");
+    else f[opt as Exclude<keyof Flags, "w" | "W">] = true;
   }
   return { f, operands: r.operands };
 }
 
+/** `-w`/`-W`'s argument: strtol() base 10, whole, 0 .. INT32_MAX-1. */
+function waitSeconds(text: string): number {
+  const n = /^\s*[+-]?\d+$/.test(text) ? Number.parseInt(text, 10) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n >= 0x7fffffff) fail(`${text}: not a number`);
+  return n;
+}
+
+/** How often wait_dad_exec() looks again. */
+const WAIT_POLL_MS = 10;
+
+/**
+ * wait_dad_exec(): polls until no address (of `name`, or of any interface)
+ * carries `flag`; `secs` 0 waits without a limit, otherwise the wait ends
+ * with `ifconfig: timed out`.
+ */
+async function waitWhileFlagged(
+  s: Session,
+  name: string | undefined,
+  flag: "tentative" | "detached",
+  secs: number,
+): Promise<void> {
+  const end = performance.now() + secs * 1000;
+  for (;;) {
+    const req: RequestOf<"ifList"> = name === undefined ? { op: "ifList" } : { op: "ifList", name };
+    const list = await s.call(req, "getifaddrs");
+    const waiting = list.some((ifp) =>
+      ifp.addrs.some((a) => a.family === "inet6" && a.flags.includes(flag))
+    );
+    if (!waiting) return;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    if (secs > 0 && performance.now() > end) fail("timed out");
+  }
+}
+
 async function run(args: string[], ctx: ToolContext, s: Session): Promise<number> {
+  // NetBSD: `aflag = argc == 1`; only a bare `ifconfig` lists everything.
+  if (args.length === 0) args = ["-a"];
   const { f, operands } = parseFlags(args, ctx);
+  if (f.w !== null || f.W !== null) return await waitRun(s, ctx, f, operands);
   // -l and -C are mutually exclusive with each other and with everything that prints status.
   if ((f.l || f.C) && (f.a || f.m || f.v || f.z || f.L || operands.length > 0)) usage();
   if (f.l && f.C) usage();
@@ -318,6 +399,20 @@ async function run(args: string[], ctx: ToolContext, s: Session): Promise<number
   if (f.a || f.l) return await listAll(s, ctx, f, operands);
   if (operands.length < 1) usage();
   return await oneInterface(s, ctx, f, operands);
+}
+
+/** `-w`/`-W`: configures the interface if the line says more, then waits. */
+async function waitRun(s: Session, ctx: ToolContext, f: Flags, operands: string[]) {
+  // -w is exclusive with everything that lists (NetBSD's main()).
+  if (f.a || f.l || f.C || f.m || f.v || f.z || f.L || f.s) usage();
+  const name = operands[0];
+  if (name !== undefined) {
+    if (operands.length > 1) await oneInterface(s, ctx, f, operands);
+    else await getInfo(s, name);
+  }
+  if (f.w !== null) await waitWhileFlagged(s, name, "tentative", f.w);
+  if (f.W !== null) await waitWhileFlagged(s, name, "detached", f.W);
+  return 0;
 }
 
 /**

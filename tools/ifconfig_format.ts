@@ -46,6 +46,8 @@ export interface StatusOptions {
   human?: boolean;
   /** `-L`: IPv6 address lifetimes. */
   lifetimes?: boolean;
+  /** Inactive link-layer addresses, printed as `link xx:...` lines after the addresses. */
+  links?: readonly string[];
 }
 
 /** The whole status block of one interface, every line ending in `\n`. */
@@ -57,6 +59,8 @@ export function formatInterface(ifp: IfInfo, opts: StatusOptions): string {
   if (opts.stats) out += statsLines(ifp.stats, opts.human ?? false);
   if (opts.family !== "inet6") out += inetLines(ifp);
   if (opts.family !== "inet") out += inet6Lines(ifp, opts.lifetimes ?? false);
+  // NetBSD 6's af_link status: print_link_addresses(env, false), the inactive ones.
+  if (opts.family === undefined) { for (const l of opts.links ?? []) out += `\tlink ${l}\n`; }
   return out;
 }
 

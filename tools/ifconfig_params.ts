@@ -85,7 +85,9 @@ export type IfconfigStep =
   /** SIOCSLINKSTR: the driver's link string (`""` for `-linkstr`). */
   | { kind: "linkstr"; value: string }
   | { kind: "destroy" }
-  | { kind: "note"; text: string };
+  | { kind: "note"; text: string }
+  /** SIOCALIFADDR/SIOCDLIFADDR of a link-layer address (`link ADDR [active]`, `-link ADDR`). */
+  | { kind: "lladdr"; addr: string; op: "add" | "delete"; active: boolean };
 
 /** The address deletion (SIOCDIFADDR) a line asks for. */
 export interface AddrDeletion {
@@ -345,6 +347,24 @@ function unsupported(args: 0 | 1 | 2): Command {
   return { args, run: (_st, _args, word) => fail(`${word}: not supported`) };
 }
 
+/** `link ADDR` / `lladdr ADDR` (add) and `-link ADDR` (delete): a link-layer address. */
+function linkCommand(op: "add" | "delete"): Command {
+  return {
+    args: 1,
+    run(st, [addr]) {
+      if (!/^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){5}$/i.test(addr)) fail(`${addr}: bad value`);
+      st.steps.push({ kind: "lladdr", addr: addr.toLowerCase(), op, active: false });
+    },
+  };
+}
+
+/** The `link` step that `active` (or `delete` after `link ADDR`) applies to. */
+function lastLink(st: ParamState, word: string): Extract<IfconfigStep, { kind: "lladdr" }> {
+  const last = st.steps.at(-1);
+  if (last?.kind !== "lladdr" || last.op !== "add") fail(`${word}: bad value`);
+  return last;
+}
+
 const TRAILERS_NOTE = "Note: trailers are no longer sent, but always received\n";
 
 /** Keywords NetBSD 4 knows that this stack cannot carry out yet, with their argument counts. */
@@ -415,6 +435,15 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ["vltime", lifetimeCommand()],
   ["eui64", { args: 0, run: (st) => st.eui64() }],
   ["destroy", { args: 0, run: (st) => st.steps.push({ kind: "destroy" }) }],
+  ["link", linkCommand("add")],
+  ["lladdr", linkCommand("add")],
+  ["-link", linkCommand("delete")],
+  ["active", {
+    args: 0,
+    run(st, _a, word) {
+      lastLink(st, word).active = true;
+    },
+  }],
   ...UNSUPPORTED.map(([w, n]) => [w, unsupported(n)] as const),
 ]);
 
@@ -442,6 +471,11 @@ export function parseParams(words: string[], family: IfconfigFamily, ifp: IfInfo
   const st = new ParamState(family, ifp);
   for (let i = 0; i < words.length; i++) {
     const word = words[i];
+    const last = st.steps.at(-1);
+    if ((word === "delete" || word === "-alias") && last?.kind === "lladdr" && !st.setaddr) {
+      last.op = "delete"; // NetBSD's `ifconfig IF link ADDR delete`
+      continue;
+    }
     const cmd = COMMANDS.get(word);
     if (!cmd) {
       if (st.setaddr) st.destination(word);

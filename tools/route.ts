@@ -5,7 +5,8 @@
  * route [-dfnqst] command [[modifiers] args]
  *   add | change | delete [-net | -host] [-inet | -inet6] dst [gateway [netmask]]
  *       [-netmask mask | -prefixlen n] [-interface | -iface] [-ifp if]
- *       [-reject] [-blackhole] [-mtu n] [-static]
+ *       [-reject] [-blackhole] [-mtu n] [-static | -nostatic] [-link]
+ *       [-cloning] [-llinfo] [-xresolve] [-proto1] [-proto2] [-proxy]
  *   get [-inet | -inet6] dst       show [-inet | -inet6]       flush [-inet | -inet6]
  * ```
  *
@@ -35,8 +36,16 @@
  * - Requests that need data the control protocol does not carry are refused
  *   with `route: <what>: not supported` and exit status 1: `-v` (message
  *   dumps), `monitor`, metrics other than `-mtu`, `-ifa`, `-genmask`,
- *   `-nostatic`, `-lock`, `-llinfo`, `-cloning`, `-xresolve`, `-proto1/2`,
- *   and address families other than inet and inet6.
+ *   `-lock`, `-lockrest`, `-cloned`, `-sa`, and address families other than
+ *   inet, inet6 and (for a gateway) link. Keywords NetBSD 4 does not have
+ *   (`-connected`, NetBSD 8) are `botched keyword`, as that route says.
+ * - `-cloning`, `-llinfo`, `-xresolve`, `-proto1`, `-proto2` and `-proxy`
+ *   (RTF_ANNOUNCE, which is RTF_PROTO2) mark the route with their flag;
+ *   `-nostatic` leaves RTF_STATIC off. `-link` reads the gateway as a
+ *   link-level address, `[ifname:]x.x.x.x.x.x` as link_addr(3) does (or with
+ *   colons); the interface comes from the name or `-ifp`.
+ * - A `-reject` or `-blackhole` route takes any gateway: one that is not
+ *   reachable puts the route on lo0, as it only marks the destination.
  *
  * @example
  * ```ts ignore
@@ -192,6 +201,11 @@ interface NewRoute {
   blackhole: boolean;
   mtu?: number;
   ifp?: string;
+  /** RTF marks from `-cloning`, `-llinfo`, `-xresolve`, `-proto1`, `-proto2`, `-proxy`. */
+  marks: number;
+  nostatic: boolean;
+  /** `-link`: the gateway is a link-level address (link_addr(3) form). */
+  link: boolean;
 }
 
 const UNSUPPORTED_KEYWORDS = new Set([
@@ -204,16 +218,9 @@ const UNSUPPORTED_KEYWORDS = new Set([
   "rttvar",
   "ifa",
   "genmask",
-  "nostatic",
   "lock",
   "lockrest",
-  "llinfo",
-  "cloning",
-  "xresolve",
-  "proto1",
-  "proto2",
   "cloned",
-  "link",
   "sa",
   "atalk",
   "iso",
@@ -295,9 +302,37 @@ function getDst6(r: NewRoute, s: string): boolean {
   return false;
 }
 
+/**
+ * link_addr(3) as route's `-link` reads a gateway: `[ifname:]x.x.x.x.x.x`
+ * (hex bytes between dots), and for convenience `[ifname:]xx:xx:xx:xx:xx:xx`.
+ */
+export function parseLinkGateway(s: string): { ifname?: string; mac: string } | null {
+  const hex = (parts: string[]) =>
+    parts.length === 6 && parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))
+      ? parts.map((p) => p.toLowerCase().padStart(2, "0")).join(":")
+      : null;
+  const colon = s.split(":");
+  if (s.includes(".")) {
+    const at = s.indexOf(":");
+    const mac = hex(s.slice(at + 1).split("."));
+    if (mac === null) return null;
+    return at > 0 ? { ifname: s.slice(0, at), mac } : { mac };
+  }
+  if (colon.length === 6) return hex(colon) === null ? null : { mac: hex(colon)! };
+  if (colon.length === 7 && colon[0] !== "") {
+    const mac = hex(colon.slice(1));
+    return mac === null ? null : { ifname: colon[0], mac };
+  }
+  return null;
+}
+
 /** getaddr(RTA_GATEWAY): any address of the family, or (for -interface) a word. */
 function checkGateway(r: NewRoute, s: string): void {
   if (r.iflag) return; // decided when the request is built, once every word is in
+  if (r.link) {
+    if (parseLinkGateway(s) === null) throw new RouteExit(`${s}: bad value`);
+    return;
+  }
   if (gatewayText(familyOf(r), s) === null) throw new RouteExit(`${s}: bad value`);
 }
 
@@ -351,7 +386,30 @@ function keyword(r: NewRoute, key: string, next: string | undefined): number {
       r.iflag = true;
       return 0;
     case "static":
-      return 0; // the default for routes added here
+      r.nostatic = false; // the default for routes added here
+      return 0;
+    case "nostatic":
+      r.nostatic = true;
+      return 0;
+    case "link":
+      r.link = true;
+      return 0;
+    case "cloning":
+      r.marks |= RTF.CLONING;
+      return 0;
+    case "llinfo":
+      r.marks |= RTF.LLINFO;
+      return 0;
+    case "xresolve":
+      r.marks |= RTF.XRESOLVE;
+      return 0;
+    case "proto1":
+      r.marks |= RTF.PROTO1;
+      return 0;
+    case "proto2":
+    case "proxy": // RTF_ANNOUNCE is RTF_PROTO2
+      r.marks |= RTF.PROTO2;
+      return 0;
     case "host":
       r.forcehost = true;
       return 0;
@@ -429,6 +487,9 @@ function parseNewRoute(words: string[], ctx: ToolContext, quiet: boolean): NewRo
     iflag: false,
     reject: false,
     blackhole: false,
+    marks: 0,
+    nostatic: false,
+    link: false,
   };
   for (let i = 1; i < words.length; i++) {
     const w = words[i];
@@ -480,9 +541,15 @@ async function routeSpec(client: ControlClient, r: NewRoute): Promise<RouteSpec>
     dst: destinationText(r),
     prefixlen: prefixOf(r),
   };
-  if (r.gateway !== "" && r.iflag) spec.ifname = await interfaceFor(client, r);
+  if (r.gateway !== "" && r.link) {
+    const gw = parseLinkGateway(r.gateway)!;
+    spec.linkGateway = gw.mac;
+    if (gw.ifname !== undefined) spec.ifname = gw.ifname;
+  } else if (r.gateway !== "" && r.iflag) spec.ifname = await interfaceFor(client, r);
   else if (r.gateway !== "") spec.gateway = gatewayText(spec.family, r.gateway)!;
   if (r.ifp !== undefined) spec.ifname = r.ifp;
+  if (r.marks !== 0) spec.flags = r.marks;
+  if (r.nostatic) spec.nostatic = true;
   if (r.reject) spec.reject = true;
   if (r.blackhole) spec.blackhole = true;
   if (r.mtu !== undefined) spec.mtu = r.mtu;

@@ -1,8 +1,10 @@
 /**
  * `shmif_dumpbus`: shows or converts the traffic of a shmif bus, as NetBSD's
- * `shmif_dumpbus` does for its bus files. It reads `BUS/capture` (or BUS itself
- * when BUS is a file), the records every `capture` member appended (see
- * `drivers/io/shmif_capture.ts`); it needs no stack and no control socket.
+ * `shmif_dumpbus` does for its bus files. It reads the bus's capture ring,
+ * `BUS/capture.old` then `BUS/capture` merged in time order (or BUS itself
+ * when BUS is a file): the records its members appended (see
+ * `drivers/io/shmif_capture_ring.ts`; every bus has one unless its members
+ * were started with `capture=0`). It needs no stack and no control socket.
  *
  * ```
  * shmif_dumpbus [-h] [-p pcapfile] bus
@@ -21,6 +23,7 @@
 import { getopt } from "./getopt.ts";
 import { CAPTURE_FILE, readCaptureRecords } from "../drivers/io/shmif_capture.ts";
 import type { CaptureRecord } from "../drivers/io/shmif_capture.ts";
+import { CAPTURE_OLD_FILE } from "../drivers/io/shmif_capture_ring.ts";
 import {
   encodePcapHeader,
   encodePcapRecord,
@@ -96,22 +99,45 @@ export function shmifDumpbusMain(args: string[], io: DumpbusIO = DENO_DUMPBUS_IO
   const summaryOnly = r.opts.some((o) => o.opt === "h");
   const pcapOut = r.opts.findLast((o) => o.opt === "p")?.arg;
   const bus = r.operands[0];
-  let bytes: Uint8Array;
   let path = bus;
+  const records: CaptureRecord[] = [];
   try {
-    if (io.isDirectory(bus)) path = `${bus.replace(/\/+$/, "")}/${CAPTURE_FILE}`;
-    bytes = io.readFile(path);
+    if (io.isDirectory(bus)) {
+      const dir = bus.replace(/\/+$/, "");
+      path = `${dir}/${CAPTURE_OLD_FILE}`;
+      // The older generation exists only once the ring has turned over.
+      const older = readOptional(io, path);
+      if (older) records.push(...readReporting(io, path, older));
+      path = `${dir}/${CAPTURE_FILE}`;
+    }
+    records.push(...readReporting(io, path, io.readFile(path)));
   } catch (e) {
     io.stderr(`shmif_dumpbus: ${path}: ${e instanceof Error ? e.message : e}\n`);
     return 1;
   }
-  const { records, trailing } = readCaptureRecords(bytes);
-  if (trailing > 0) io.stderr(`shmif_dumpbus: ${path}: ${trailing} bytes of a cut-off record\n`);
+  // Members append concurrently and the ring has two files: show the bus in time order.
+  records.sort((a, b) => a.sec - b.sec || a.usec - b.usec);
   if (pcapOut !== undefined) return writePcap(io, pcapOut, records);
   const total = records.reduce((n, rec) => n + rec.frame.length, 0);
   io.stdout(`bus ${bus}: ${records.length} frames, ${total} bytes\n`);
   if (!summaryOnly) records.forEach((rec, i) => io.stdout(describeRecord(i, rec)));
   return 0;
+}
+
+/** The file's bytes, or null when it is missing. */
+function readOptional(io: DumpbusIO, path: string): Uint8Array | null {
+  try {
+    return io.readFile(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The records of one capture file; a cut-off last record is reported and skipped. */
+function readReporting(io: DumpbusIO, path: string, bytes: Uint8Array): CaptureRecord[] {
+  const { records, trailing } = readCaptureRecords(bytes);
+  if (trailing > 0) io.stderr(`shmif_dumpbus: ${path}: ${trailing} bytes of a cut-off record\n`);
+  return records;
 }
 
 function writePcap(io: DumpbusIO, out: string, records: readonly CaptureRecord[]): number {

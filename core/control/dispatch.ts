@@ -114,6 +114,9 @@ function routeSpec(v: unknown): RouteSpec {
     reject: optBool(s.reject, "reject"),
     blackhole: optBool(s.blackhole, "blackhole"),
     mtu: optInt(s.mtu, "mtu"),
+    flags: optInt(s.flags, "flags"),
+    nostatic: optBool(s.nostatic, "nostatic"),
+    linkGateway: optStr(s.linkGateway, "gateway"),
   };
 }
 
@@ -230,6 +233,16 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
       ctx.owner!.sockets.delete(sock);
       return {};
     }
+    case "lladdrAdd":
+      return stack.linkAddressAdd(
+        str(r.name, "name"),
+        str(r.lladdr, "lladdr"),
+        optBool(r.active, "active") ?? false,
+      );
+    case "lladdrDelete":
+      return stack.linkAddressDelete(str(r.name, "name"), str(r.lladdr, "lladdr"));
+    case "lladdrList":
+      return stack.linkAddressList(optStr(r.name, "name"));
     default: {
       const never: never = req;
       throw new ErrnoError("ENOSYS", String((never as { op: unknown }).op));

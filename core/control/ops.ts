@@ -214,6 +214,15 @@ export interface RouteSpec {
   reject?: boolean;
   blackhole?: boolean;
   mtu?: number;
+  /**
+   * Further RTF_* marks route(8) sets: CLONING, LLINFO, XRESOLVE, PROTO1,
+   * PROTO2 (`-proxy`, RTF_ANNOUNCE). Other bits are refused (EINVAL).
+   */
+  flags?: number;
+  /** `-nostatic`: the route is not marked RTF_STATIC. */
+  nostatic?: boolean;
+  /** `-link`: a link-layer gateway (`xx:xx:xx:xx:xx:xx`) on `ifname`. */
+  linkGateway?: string;
 }
 
 /** What `route get` reports. */
@@ -235,6 +244,15 @@ export interface SocketEvent {
   /** TTL (inet) or hop limit (inet6) the packet arrived with. */
   ttl: number;
   ifname: string;
+}
+
+/** The link-layer addresses of one interface (`ifconfig` prints the inactive ones as `link`). */
+export interface LinkAddressInfo {
+  name: string;
+  /** The address in use, lowercase `xx:xx:...`. */
+  active: string;
+  /** The others, in the order they were added. */
+  inactive: string[];
 }
 
 /** Every control request, discriminated on `op`. */
@@ -297,7 +315,13 @@ export type ControlRequest =
     /** Send out of this interface (`ping -I` for multicast / link-local). */
     ifname?: string;
   }
-  | { op: "sockClose"; sock: number };
+  | { op: "sockClose"; sock: number }
+  /** `ifconfig IF link ADDR [active]`: adds a link-layer address, `active` making it the one in use. */
+  | { op: "lladdrAdd"; name: string; lladdr: string; active?: boolean }
+  /** `ifconfig IF -link ADDR`: deletes an inactive link-layer address. */
+  | { op: "lladdrDelete"; name: string; lladdr: string }
+  /** The link-layer addresses of every interface, or of `name`. */
+  | { op: "lladdrList"; name?: string };
 
 /** The `op` names. */
 export type ControlOp = ControlRequest["op"];
@@ -331,6 +355,9 @@ export interface ControlResults {
   sockOpen: { sock: number };
   sockSendTo: { sent: number };
   sockClose: Record<never, never>;
+  lladdrAdd: IfInfo;
+  lladdrDelete: IfInfo;
+  lladdrList: LinkAddressInfo[];
 }
 
 /** A reply: a result, or an errno name with an optional detail. */
@@ -367,4 +394,7 @@ export const OP_CHANGES_CONFIG: Readonly<Record<ControlOp, boolean>> = {
   sockOpen: true,
   sockSendTo: false,
   sockClose: false,
+  lladdrAdd: true,
+  lladdrDelete: true,
+  lladdrList: false,
 };

@@ -42,6 +42,7 @@ import {
 import { RTF } from "../net/route_flags.ts";
 import type { RawDatagram } from "../socket/raw.ts";
 import type { Nd6Layer } from "../net/nd6.ts";
+import { addLinkAddress, deleteLinkAddress, linkAddresses } from "../link/lladdr.ts";
 
 /** This suite's version, reported by `info`. */
 export const VERSION = "0.1.0";
@@ -389,6 +390,41 @@ export class StackControl {
     const all = core.arp.list();
     for (const e of [...core.arp.cache.entries()]) core.arp.cache.delete(e.ifIndex, e.addr);
     return all;
+  }
+
+  /**
+   * `ifconfig NAME link ADDR [active]`: adds a link-layer address; `active`
+   * makes it the one in use and announces every address of the interface
+   * (gratuitous ARP, unsolicited NA), as NetBSD does.
+   */
+  linkAddressAdd(name: string, lladdr: string, active: boolean): IfInfo {
+    const core = this.#core;
+    const iface = core.interface(name);
+    core.run(() =>
+      addLinkAddress(iface, lladdr, active, (i) => {
+        for (const a of i.inet) core.arp.announce(i, a.addr);
+        if (core.ip6) { for (const a of i.inet6) core.ip6.nd.announce(i, a); }
+      })
+    );
+    return iface.info();
+  }
+
+  /** `ifconfig NAME -link ADDR`: deletes an inactive link-layer address. */
+  linkAddressDelete(name: string, lladdr: string): IfInfo {
+    const iface = this.#core.interface(name);
+    deleteLinkAddress(iface, lladdr);
+    return iface.info();
+  }
+
+  /** The link-layer addresses of each interface (or of `name`): the active one and the others. */
+  linkAddressList(name?: string): { name: string; active: string; inactive: string[] }[] {
+    const out: { name: string; active: string; inactive: string[] }[] = [];
+    const core = this.#core;
+    for (const iface of name === undefined ? core.interfaces() : [core.interface(name)]) {
+      const l = linkAddresses(iface);
+      if (l) out.push({ name: iface.name, ...l });
+    }
+    return out;
   }
 
   /** Loads a module into the running stack (`mount -T <type>`). */

@@ -246,7 +246,8 @@ export class Nd6Layer {
    */
   ifUp(iface: NetInterface): void {
     if (!this.#ndCapable(iface)) return;
-    if (!iface.inet6.some((a) => isLinkLocal6(a.addr))) {
+    const autoLinkLocal = this.#ctx.sysctl.int("net.inet6.ip6.auto_linklocal") !== 0;
+    if (autoLinkLocal && !iface.inet6.some((a) => isLinkLocal6(a.addr))) {
       const ll = new Uint8Array(16);
       ll[0] = 0xfe;
       ll[1] = 0x80;
@@ -690,5 +691,19 @@ export class Nd6Layer {
       if (a[13] === group[13] && a[14] === group[14] && a[15] === group[15]) return true;
     }
     return false;
+  }
+  /**
+   * Announces `target`, one of our addresses on `iface`, with an unsolicited
+   * Neighbor Advertisement to all nodes (RFC 4861 §7.2.6), as NetBSD does when
+   * the interface's link address changes. Tentative and duplicated addresses
+   * are not announced.
+   */
+  announce(iface: NetInterface, target: Inet6Addr): void {
+    const mac = iface.spec.lladdr;
+    if (!mac || !this.#ndCapable(iface) || !iface.isUp) return;
+    if (target.flags.includes("tentative") || target.flags.includes("duplicated")) return;
+    const flags = (this.forwarding ? ND_NA_FLAG.ROUTER : 0) |
+      (target.flags.includes("anycast") ? 0 : ND_NA_FLAG.OVERRIDE);
+    this.#advertise(iface, target.addr, IP6_ALL_NODES, flags, mac, target.addr.slice());
   }
 }

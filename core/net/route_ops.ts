@@ -31,6 +31,7 @@ import type {
   RouteTable6,
 } from "./route.ts";
 import { RTF } from "./route_flags.ts";
+import { parseLinkAddress } from "../link/lladdr.ts";
 
 /** What route operations need of the stack. */
 export interface RouteContext {
@@ -130,6 +131,12 @@ function dst6(
   return { dst, len, zone: isLinkLocal6(dst) ? zoneIndex : undefined };
 }
 
+/** A reject/blackhole route's interface: the gateway's if it is reachable, else lo0. */
+function discardIface4(ctx: RouteContext, gw: number): NetInterface {
+  const r = ctx.routes4.lookup(gw);
+  return r && !(r.flags & RTF.GATEWAY) ? ifaceByName(ctx, r.ifName) : ctx.interfaces()[0];
+}
+
 /** The interface whose connected (non-gateway) route covers an IPv4 address. */
 function ifaceForGateway4(ctx: RouteContext, gw: number): NetInterface {
   const r = ctx.routes4.lookup(gw);
@@ -137,17 +144,40 @@ function ifaceForGateway4(ctx: RouteContext, gw: number): NetInterface {
   return ifaceByName(ctx, r.ifName);
 }
 
+/** The marks route(8) may set besides UP, GATEWAY, HOST, STATIC, REJECT and BLACKHOLE. */
+export const ROUTE_MARKS = RTF.CLONING | RTF.LLINFO | RTF.XRESOLVE | RTF.PROTO1 | RTF.PROTO2;
+
 function flagsOf(spec: RouteSpec, base: number): number {
-  let flags = base | RTF.UP | RTF.STATIC;
+  const marks = spec.flags ?? 0;
+  if ((marks & ~ROUTE_MARKS) !== 0) throw new ErrnoError("EINVAL", "route flags");
+  let flags = base | RTF.UP | (spec.nostatic ? 0 : RTF.STATIC) | marks;
   if (spec.reject) flags |= RTF.REJECT;
   if (spec.blackhole) flags |= RTF.BLACKHOLE;
   return flags;
+}
+
+/** A reject or blackhole route only marks its destination: its gateway need not be reachable. */
+function isDiscard(spec: RouteSpec): boolean {
+  return spec.reject === true || spec.blackhole === true;
+}
+
+/** `-link`: the route's gateway is a link-layer address on a named interface. */
+function linkGateway(ctx: RouteContext, spec: RouteSpec): { kind: "lladdr"; mac: Uint8Array } {
+  const mac = parseLinkAddress(spec.linkGateway ?? "");
+  if (!mac) throw new ErrnoError("EINVAL", `gateway ${spec.linkGateway}`);
+  if (!spec.ifname) throw new ErrnoError("EINVAL", "a link gateway needs an interface");
+  ifaceByName(ctx, spec.ifname);
+  return { kind: "lladdr", mac };
 }
 
 function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
   const { dst, len } = dst4(spec);
   const host = len === 32 && spec.prefixlen === null ? RTF.HOST : 0;
   const mtu = spec.mtu ?? 0;
+  if (spec.linkGateway !== undefined) {
+    const gateway = linkGateway(ctx, spec);
+    return { dst, prefixlen: len, gateway, flags: flagsOf(spec, host), ifName: spec.ifname!, mtu };
+  }
   if (spec.gateway === undefined || spec.gateway === "") {
     // An interface route (`-interface`): destinations are on the link itself.
     const lo = ctx.interfaces()[0];
@@ -162,7 +192,11 @@ function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
   }
   const gw = parseIp4(spec.gateway);
   if (gw === null) throw new ErrnoError("EINVAL", `gateway ${spec.gateway}`);
-  const iface = spec.ifname ? ifaceByName(ctx, spec.ifname) : ifaceForGateway4(ctx, gw);
+  const iface = spec.ifname
+    ? ifaceByName(ctx, spec.ifname)
+    : isDiscard(spec)
+    ? discardIface4(ctx, gw)
+    : ifaceForGateway4(ctx, gw);
   const gateway = { kind: "inet", addr: gw } as const;
   // A gateway that is one of the interface's own addresses makes an interface route (NetBSD).
   const own = iface.inet.some((a) => a.addr === gw);
@@ -175,6 +209,11 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
   const { dst, len, zone } = dst6(ctx, spec);
   const host = len === 128 && spec.prefixlen === null ? RTF.HOST : 0;
   const mtu = spec.mtu ?? 0;
+  if (spec.linkGateway !== undefined) {
+    const gateway = linkGateway(ctx, spec);
+    const flags = flagsOf(spec, host);
+    return { dst, prefixlen: len, zone, gateway, flags, ifName: spec.ifname!, mtu };
+  }
   if (spec.gateway === undefined || spec.gateway === "") {
     const lo = ctx.interfaces()[0];
     const iface = spec.ifname
@@ -200,11 +239,15 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
   let iface: NetInterface;
   if (spec.ifname) iface = ifaceByName(ctx, spec.ifname);
   else if (gwZoneName !== undefined) iface = ifaceByName(ctx, gwZoneName);
-  else if (isLinkLocal6(gw)) throw new ErrnoError("EINVAL", "link-local gateway needs a %zone");
+  else if (isLinkLocal6(gw) && !isDiscard(spec)) {
+    throw new ErrnoError("EINVAL", "link-local gateway needs a %zone");
+  } else if (isLinkLocal6(gw)) iface = ctx.interfaces()[0];
   else {
     const r = ctx.routes6.lookup(gw);
-    if (!r || (r.flags & RTF.GATEWAY)) throw new ErrnoError("ENETUNREACH", "gateway");
-    iface = ifaceByName(ctx, r.ifName);
+    const onLink = r !== null && r !== undefined && !(r.flags & RTF.GATEWAY);
+    if (onLink) iface = ifaceByName(ctx, r.ifName);
+    else if (isDiscard(spec)) iface = ctx.interfaces()[0];
+    else throw new ErrnoError("ENETUNREACH", "gateway");
   }
   const gateway = { kind: "inet6", addr: gw } as const;
   return {

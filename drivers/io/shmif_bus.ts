@@ -37,12 +37,11 @@ import {
   errno,
   errnoName,
   libc,
-  O,
   SOCK,
   sockaddrUn,
   throwErrno,
 } from "./libc.ts";
-import { CAPTURE_FILE, CAPTURE_RECORD_HEADER_LEN, encodeCaptureRecord } from "./shmif_capture.ts";
+import { CaptureRing, DEFAULT_CAPTURE_BYTES } from "./shmif_capture_ring.ts";
 
 /** The member list is re-read at most this often. */
 export const SCAN_INTERVAL_MS = 200;
@@ -59,8 +58,10 @@ export interface ShmifMemberOptions {
   maxFrame?: number;
   /** Receive ring slots; default 256. */
   ring?: number;
-  /** Append every frame sent to `<bus>/capture`. */
+  /** Append every frame sent to the bus's capture ring (`<bus>/capture`, `capture.old`). */
   capture?: boolean;
+  /** The ring's size in bytes; default 1 MiB. */
+  captureBytes?: number;
   /** Where reception problems are told; default console.error. */
   log?: (message: string) => void;
   /** The reader threads (`DriverHost.readerPool`); default one Worker per CPU. */
@@ -97,9 +98,8 @@ export class ShmifMember {
   /** The member socket; -1 once closed. */
   #fd: number;
   readonly #reader: FdReader;
-  /** The capture file; -1 when none or once closed. */
-  #captureFd: number;
-  readonly #scratch: Uint8Array<ArrayBuffer> | null;
+  /** The capture ring; null when none or once closed. */
+  #capture: CaptureRing | null;
   #peers: Peer[] = [];
   #lastScan = -Infinity;
   #left = false;
@@ -110,8 +110,9 @@ export class ShmifMember {
     this.name = name;
     this.#fd = fd;
     const maxFrame = opts.maxFrame ?? 9018;
-    this.#captureFd = opts.capture ? openCapture(`${bus}/${CAPTURE_FILE}`) : -1;
-    this.#scratch = opts.capture ? new Uint8Array(CAPTURE_RECORD_HEADER_LEN + 65536) : null;
+    this.#capture = opts.capture
+      ? CaptureRing.open(bus, opts.captureBytes ?? DEFAULT_CAPTURE_BYTES)
+      : null;
     try {
       this.#reader = new FdReader(fd, {
         slots: opts.ring ?? 256,
@@ -123,8 +124,8 @@ export class ShmifMember {
         pool: opts.pool,
       });
     } catch (e) {
-      closeQuietly(this.#captureFd);
-      this.#captureFd = -1;
+      this.#capture?.close();
+      this.#capture = null;
       throw e;
     }
   }
@@ -200,25 +201,24 @@ export class ShmifMember {
       }
     }
     if (gone) this.#peers = this.#peers.filter((p) => p.name !== "");
-    if (this.#captureFd >= 0) this.#capture(frame);
+    this.#capture?.append(frame);
   }
 
   /**
    * Leaves the bus: stops reception (the reader Worker no longer uses the
    * socket when that returns), then closes the socket, removes its file and
-   * closes the capture file. Idempotent: each descriptor is closed once.
+   * closes its capture descriptor (the capture stays). Idempotent: each descriptor is closed once.
    */
   leave(): void {
     if (this.#left) return;
     this.#left = true;
     this.#reader.stop();
     const fd = this.#fd;
-    const captureFd = this.#captureFd;
     this.#fd = -1;
-    this.#captureFd = -1;
     closeQuietly(fd);
     libc().unlink(cString(`${this.bus}/${this.name}`));
-    closeQuietly(captureFd);
+    this.#capture?.close();
+    this.#capture = null;
   }
 
   #scan(now = performance.now()): void {
@@ -243,13 +243,6 @@ export class ShmifMember {
   #removeStale(peer: Peer): void {
     if (libc().unlink(cString(`${this.bus}/${peer.name}`)) === 0) this.#stats.staleRemoved++;
   }
-
-  #capture(frame: Uint8Array): void {
-    const out = this.#scratch!;
-    if (frame.length > out.length - CAPTURE_RECORD_HEADER_LEN) return;
-    const n = encodeCaptureRecord(out, frame, performance.timeOrigin + performance.now());
-    libc().write(this.#captureFd, out, n); // one write per record: O_APPEND keeps records whole
-  }
 }
 
 function makeBusDir(dir: string): void {
@@ -262,12 +255,6 @@ function makeBusDir(dir: string): void {
     throw new ErrnoError("EIO", `${dir}: ${e instanceof Error ? e.message : e}`);
   }
   if (!Deno.statSync(dir).isDirectory) throw new ErrnoError("ENOTDIR", dir);
-}
-
-function openCapture(path: string): number {
-  const fd = libc().open(cString(path), O.WRONLY | O.APPEND | O.CREAT | O.CLOEXEC, 0o644);
-  if (fd < 0) throwErrno(`open ${path}`);
-  return fd;
 }
 
 function randomHex(): string {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ErrnoError } from "../../core/errno.ts";
 import { Stack } from "../../core/stack.ts";
 import { IFF } from "../../core/link/if_flags.ts";
-import { routeFlagLetters } from "../../core/net/route_flags.ts";
+import { routeFlagLetters, RTF } from "../../core/net/route_flags.ts";
 
 function stackWithEn0(): Stack {
   const stack = new Stack({ inet6: true });
@@ -140,5 +140,90 @@ Deno.test("the v4 stack refuses inet6 routes", () => {
   assert.throws(
     () => stack.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "2001:db8::1" }),
     (e) => code(e) === "EAFNOSUPPORT",
+  );
+});
+
+Deno.test("reject and blackhole routes take an off-link gateway (NetBSD); others still refuse it", () => {
+  const stack = stackWithEn0();
+  const rej = stack.addRoute({
+    family: "inet",
+    dst: "198.51.100.0",
+    prefixlen: 24,
+    gateway: "203.0.113.1",
+    reject: true,
+  });
+  assert.deepEqual([rej.gateway, routeFlagLetters(rej.flags), rej.ifname], [
+    "203.0.113.1",
+    "UGRS",
+    "lo0",
+  ]);
+  const bh = stack.addRoute({
+    family: "inet6",
+    dst: "2001:db8:99::",
+    prefixlen: 48,
+    gateway: "2001:db8:77::1",
+    blackhole: true,
+  });
+  assert.deepEqual([routeFlagLetters(bh.flags), bh.ifname], ["UGBS", "lo0"]);
+  // A reachable gateway keeps its own interface.
+  const near = stack.addRoute({
+    family: "inet",
+    dst: "198.51.101.0",
+    prefixlen: 24,
+    gateway: "192.0.2.1",
+    reject: true,
+  });
+  assert.equal(near.ifname, "en0");
+  assert.throws(
+    () =>
+      stack.addRoute({ family: "inet6", dst: "2001:db8:98::", prefixlen: 48, gateway: "fe80::9" }),
+    (e) => code(e) === "EINVAL",
+  );
+});
+
+Deno.test("route marks (-cloning, -llinfo, -xresolve, -proto1, -proxy), -nostatic and -link gateways", () => {
+  const stack = stackWithEn0();
+  const marked = stack.addRoute({
+    family: "inet",
+    dst: "198.51.100.0",
+    prefixlen: 24,
+    gateway: "192.0.2.1",
+    flags: RTF.CLONING | RTF.XRESOLVE | RTF.PROTO1 | RTF.PROTO2,
+    nostatic: true,
+  });
+  assert.equal(routeFlagLetters(marked.flags), "UGCX12");
+  assert.throws(
+    () =>
+      stack.addRoute({
+        family: "inet",
+        dst: "198.51.101.0",
+        prefixlen: 24,
+        gateway: "192.0.2.1",
+        flags: RTF.DYNAMIC,
+      }),
+    (e) => code(e) === "EINVAL",
+  );
+  const link = stack.addRoute({
+    family: "inet",
+    dst: "192.0.2.77",
+    prefixlen: null,
+    linkGateway: "02:00:00:00:00:77",
+    ifname: "en0",
+    flags: RTF.LLINFO,
+  });
+  assert.deepEqual([link.gateway, routeFlagLetters(link.flags), link.ifname], [
+    "02:00:00:00:00:77",
+    "UHLS",
+    "en0",
+  ]);
+  assert.throws(
+    () =>
+      stack.addRoute({
+        family: "inet",
+        dst: "192.0.2.78",
+        prefixlen: null,
+        linkGateway: "02:00:00:00:00:78",
+      }),
+    (e) => code(e) === "EINVAL",
   );
 });

@@ -114,7 +114,9 @@ Deno.test("large pings are fragmented, reassembled and answered in fragments", (
   assert.equal(a.stats.ip.reassembled, 1);
   assert.equal(a.stats.ip.fragmented, 1);
   // Every buffer of the exchange went back to its pool exactly once (checked pools).
-  for (const s of [a, b]) assert.deepEqual([stackCore(s).pool.checked, stackCore(s).pool.stats.outstanding], [true, 0]);
+  for (const s of [a, b]) {
+    assert.deepEqual([stackCore(s).pool.checked, stackCore(s).pool.stats.outstanding], [true, 0]);
+  }
 });
 
 Deno.test("an unanswered ARP gives up after maxtries and fails fast while down", () => {

@@ -206,7 +206,9 @@ Deno.test("a large echo is fragmented, reassembled and answered in fragments", (
   assert.deepEqual([b.stats.ip6.fragments, b.stats.ip6.reassembled], [3, 1]);
   assert.equal(a.stats.ip6.reassembled, 1);
   // Every buffer of the exchange went back to its pool exactly once (checked pools).
-  for (const s of [a, b]) assert.deepEqual([stackCore(s).pool.checked, stackCore(s).pool.stats.outstanding], [true, 0]);
+  for (const s of [a, b]) {
+    assert.deepEqual([stackCore(s).pool.checked, stackCore(s).pool.stats.outstanding], [true, 0]);
+  }
 });
 
 Deno.test("fragments: overlaps drop the datagram; a lone first fragment times out with code 1", () => {

@@ -91,6 +91,8 @@ class FakeStack {
   inet6 = true;
   /** Forced error replies by op. */
   failing = new Map<string, ErrnoError>();
+  /** Inactive link-layer addresses by interface. */
+  links = new Map<string, string[]>();
 
   constructor(ifs: IfInfo[] = [lo0(), en0()]) {
     this.ifs = ifs;
@@ -127,6 +129,29 @@ class FakeStack {
         return this.deleteAddr(req.name, req.family, req.addr);
       case "clonerList":
         return ["lo", "tun", "tap", "bridge"];
+      case "lladdrList":
+        return this.ifs.filter((i) => i.lladdr && (req.name === undefined || i.name === req.name))
+          .map((i) => ({
+            name: i.name,
+            active: i.lladdr!,
+            inactive: this.links.get(i.name) ?? [],
+          }));
+      case "lladdrAdd": {
+        const ifp = this.get(req.name);
+        const list = this.links.get(req.name) ?? [];
+        if (req.active) {
+          list.push(ifp.lladdr!);
+          ifp.lladdr = req.lladdr;
+        } else list.push(req.lladdr);
+        this.links.set(req.name, list.filter((l) => l !== ifp.lladdr));
+        return ifp;
+      }
+      case "lladdrDelete": {
+        const ifp = this.get(req.name);
+        if (ifp.lladdr === req.lladdr) throw new ErrnoError("EBUSY");
+        this.links.set(req.name, (this.links.get(req.name) ?? []).filter((l) => l !== req.lladdr));
+        return ifp;
+      }
       default:
         throw new ErrnoError("ENOSYS", req.op);
     }
@@ -723,8 +748,10 @@ Deno.test("ifconfig with no stack answering fails at socket", async () => {
 
 Deno.test("ifconfig prints NetBSD's usage for bad command lines", async () => {
   const lines: string[][] = [
-    [],
     ["-l", "-a"],
+    ["-w", "1", "-a"],
+    ["-w", "1", "-v"],
+    ["-W", "1", "-L"],
     ["-l", "en0"],
     ["-C", "-v"],
     ["-l", "-C"],
@@ -791,5 +818,83 @@ Deno.test("ifconfig linkstr and -linkstr hand the link string to the driver", as
   assertFails(
     await ifconfig(stack, "en0", "linkstr", "x"),
     "ifconfig: SIOCSLINKSTR: Operation not supported\n",
+  );
+});
+
+Deno.test("ifconfig with no arguments lists every interface, as -a does", async () => {
+  const bare = await ifconfig(new FakeStack());
+  const all = await ifconfig(new FakeStack(), "-a");
+  assert.equal(bare.code, 0);
+  assert.equal(bare.stdout, LO0_TEXT + EN0_HEAD);
+  assert.equal(bare.stdout, all.stdout);
+  assert.deepEqual(bare.requests, all.requests);
+});
+
+Deno.test("ifconfig link ADDR [active], lladdr and -link manage link-layer addresses", async () => {
+  const stack = new FakeStack();
+  const add = await ifconfig(stack, "en0", "link", "02:00:00:00:00:0a");
+  assert.equal(add.code, 0, add.stderr);
+  assert.deepEqual(add.requests.slice(1), [
+    { op: "lladdrAdd", name: "en0", lladdr: "02:00:00:00:00:0a", active: false },
+  ]);
+  const active = await ifconfig(stack, "en0", "lladdr", "02:00:00:00:00:0B", "active");
+  assert.deepEqual(active.requests.slice(1), [
+    { op: "lladdrAdd", name: "en0", lladdr: "02:00:00:00:00:0b", active: true },
+  ]);
+  const shown = await ifconfig(stack, "en0");
+  assert.equal(
+    shown.stdout,
+    EN0_HEAD.replace("00:11:22:33:44:55", "02:00:00:00:00:0b") +
+      "\tlink 02:00:00:00:00:0a\n\tlink 00:11:22:33:44:55\n",
+  );
+  const del = await ifconfig(stack, "en0", "-link", "02:00:00:00:00:0a");
+  assert.deepEqual(del.requests.slice(1), [
+    { op: "lladdrDelete", name: "en0", lladdr: "02:00:00:00:00:0a" },
+  ]);
+  const netbsdDelete = await ifconfig(stack, "en0", "link", "00:11:22:33:44:55", "delete");
+  assert.deepEqual(netbsdDelete.requests.slice(1), [
+    { op: "lladdrDelete", name: "en0", lladdr: "00:11:22:33:44:55" },
+  ]);
+  assertFails(
+    await ifconfig(stack, "en0", "-link", "02:00:00:00:00:0b"),
+    "ifconfig: SIOCDLIFADDR: Resource busy\n",
+  );
+  assertFails(await ifconfig(stack, "en0", "link", "nonsense"), "ifconfig: nonsense: bad value\n");
+  assertFails(await ifconfig(stack, "en0", "active"), "ifconfig: active: bad value\n");
+});
+
+Deno.test("ifconfig -w waits until no address is tentative; -W for detached; timed out", async () => {
+  const stack = new FakeStack();
+  stack.get("en0").addrs.push({
+    family: "inet6",
+    addr: "2001:db8::1",
+    prefixlen: 64,
+    flags: ["tentative"],
+  });
+  let polls = 0;
+  const inner = stack.handle;
+  stack.handle = (req) => {
+    // DAD ends on the third look.
+    if (req.op === "ifList" && ++polls === 3) {
+      const a = stack.get("en0").addrs.at(-1)!;
+      if (a.family === "inet6") a.flags = ["detached"];
+    }
+    if (req.op === "ifList" && polls === 5) {
+      const a = stack.get("en0").addrs.at(-1)!;
+      if (a.family === "inet6") a.flags = [];
+    }
+    return inner(req);
+  };
+  const run = await ifconfig(stack, "-w", "10", "-W", "10");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, "");
+  assert.equal(polls, 5);
+  const last = stack.get("en0").addrs.at(-1)!;
+  if (last.family === "inet6") last.flags = ["tentative"];
+  assertFails(await ifconfig(stack, "-w", "1", "en0"), "ifconfig: timed out\n");
+  assertFails(await ifconfig(stack, "-w", "x"), "ifconfig: x: not a number\n");
+  assertFails(
+    await ifconfig(stack, "-w", "1", "en9"),
+    "ifconfig: SIOCGIFFLAGS en9: No such device or address\n",
   );
 });

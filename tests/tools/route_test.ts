@@ -225,6 +225,84 @@ Deno.test("route add: -reject, -blackhole, -mtu, -ifp and -static reach the requ
   });
 });
 
+Deno.test("route add: NetBSD's flag keywords reach the request as RTF marks", async () => {
+  const r = await run([
+    "add",
+    "-net",
+    "203.0.113.0/24",
+    "192.0.2.1",
+    "-cloning",
+    "-llinfo",
+    "-xresolve",
+    "-proto1",
+    "-proxy",
+    "-nostatic",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "add net 203.0.113.0/24: gateway 192.0.2.1\n");
+  assert.deepEqual(sent(r), {
+    op: "routeAdd",
+    route: {
+      family: "inet",
+      dst: "203.0.113.0",
+      prefixlen: 24,
+      gateway: "192.0.2.1",
+      flags: RTF.CLONING | RTF.LLINFO | RTF.XRESOLVE | RTF.PROTO1 | RTF.PROTO2,
+      nostatic: true,
+    },
+  });
+  const p2 = await run(["add", "-host", "192.0.2.9", "192.0.2.1", "-proto2", "-static"]);
+  assert.equal((sent(p2) as { route: { flags?: number } }).route.flags, RTF.PROTO2);
+});
+
+Deno.test("route add -link: a link-level gateway in link_addr(3) form, or with colons", async () => {
+  const dotted = await run(["add", "-host", "192.0.2.9", "-link", "en0:2.0.0.0.0.9", "-iface"]);
+  assert.equal(dotted.code, 0, dotted.stderr);
+  assert.equal(dotted.stdout, "add host 192.0.2.9: gateway en0:2.0.0.0.0.9\n");
+  assert.deepEqual(sent(dotted), {
+    op: "routeAdd",
+    route: {
+      family: "inet",
+      dst: "192.0.2.9",
+      prefixlen: null,
+      linkGateway: "02:00:00:00:00:09",
+      ifname: "en0",
+    },
+  });
+  const colons = await run([
+    "add",
+    "-host",
+    "192.0.2.9",
+    "-link",
+    "02:00:00:00:00:09",
+    "-ifp",
+    "en0",
+  ]);
+  assert.deepEqual((sent(colons) as { route: unknown }).route, {
+    family: "inet",
+    dst: "192.0.2.9",
+    prefixlen: null,
+    linkGateway: "02:00:00:00:00:09",
+    ifname: "en0",
+  });
+  const bad = await run(["add", "-host", "192.0.2.9", "-link", "en0:zz"]);
+  assert.equal(bad.stderr, "route: en0:zz: bad value\n");
+  assert.equal(bad.code, 1);
+});
+
+Deno.test("route: keywords its era does not have are botched, unsupported ones say so", async () => {
+  const connected = await run(["add", "-net", "203.0.113.0/24", "192.0.2.1", "-connected"]);
+  assert.equal(
+    connected.stderr,
+    "route: botched keyword: connected\nUsage: route [ -fnqvs ] cmd [[ -<qualifers> ] args ]\n",
+  );
+  assert.equal(connected.code, 1);
+  const lock = await run(["add", "-net", "203.0.113.0/24", "192.0.2.1", "-lock"]);
+  assert.equal(lock.stderr, "route: -lock: not supported\n");
+  assert.equal(lock.code, 1);
+  assert.deepEqual(lock.requests, []);
+});
+
 Deno.test("route: change and delete lines", async () => {
   const c = await run(["change", "default", "192.0.2.5"]);
   assert.equal(c.stdout, "change net default: gateway 192.0.2.5\n");

@@ -84,6 +84,7 @@ const V4_ALL = [
   "net.inet.ip.random_id = 0",
   "net.inet.ip.do_loopback_cksum = 0",
   "net.inet.ip.bindinterface = 0",
+  "net.inet.ip.dad_count = 0",
   "net.inet.icmp.maskrepl = 0",
   "net.inet.icmp.returndatabytes = 8",
   "net.inet.icmp.errppslimit = 100",
