@@ -26,7 +26,6 @@
 
 import v8 from "node:v8";
 import { Stack } from "../core/stack.ts";
-import { addRoute } from "../core/net/route_ops.ts";
 import { IFF } from "../core/link/if_flags.ts";
 import type { AttachedInterface } from "../core/link/driver.ts";
 import { checksum, finishChecksum, pseudoSum6, sumWords } from "../core/wire/checksum.ts";
@@ -116,10 +115,10 @@ function build() {
   addr(r, "en0", "192.0.2.2", "2001:db8::2");
   addr(r, "en1", "198.51.100.2", "2001:db8:1::2");
   addr(b, "en0", "198.51.100.9", "2001:db8:1::9");
-  addRoute(a, { family: "inet", dst: "198.51.100.0", prefixlen: 24, gateway: "192.0.2.2" });
-  addRoute(a, { family: "inet6", dst: "2001:db8:1::", prefixlen: 64, gateway: "2001:db8::2" });
-  addRoute(b, { family: "inet", dst: "192.0.2.0", prefixlen: 24, gateway: "198.51.100.2" });
-  addRoute(b, { family: "inet6", dst: "2001:db8::", prefixlen: 64, gateway: "2001:db8:1::2" });
+  a.addRoute({ family: "inet", dst: "198.51.100.0", prefixlen: 24, gateway: "192.0.2.2" });
+  a.addRoute({ family: "inet6", dst: "2001:db8:1::", prefixlen: 64, gateway: "2001:db8::2" });
+  b.addRoute({ family: "inet", dst: "192.0.2.0", prefixlen: 24, gateway: "198.51.100.2" });
+  b.addRoute({ family: "inet6", dst: "2001:db8::", prefixlen: 64, gateway: "2001:db8:1::2" });
   r.sysctl.set("net.inet.ip.forwarding", "1");
   r.sysctl.set("net.inet6.ip6.forwarding", "1");
   const stacks = [a, r, b];

@@ -521,11 +521,8 @@ export class Ipv4Layer implements NetLayer {
     out.wrap(pkt.bytes, pkt.start, len);
     out.setTtl(ip.ttl - 1);
     st.forward++;
-    try {
-      this.#transmit(flow.iface, flow.nextHop, pkt, flow.mtu, false);
-    } catch (e) {
+    if (this.#transmit(flow.iface, flow.nextHop, pkt, flow.mtu, false) !== null) {
       // A next hop whose resolution failed (EHOSTDOWN): NetBSD's ip_forward answers host unreachable.
-      if (!(e instanceof ErrnoError)) throw e;
       st.cantforward++;
       this.icmp.error(inIface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.HOST, 0, linkBcast);
     }

@@ -13,7 +13,8 @@
  */
 import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
-import type { Stack } from "../../core/stack.ts";
+import { type Stack, stackCore } from "../../core/stack.ts";
+import { flattenProtoCounters } from "../../core/stats.ts";
 import { IFF } from "../../core/link/if_flags.ts";
 import { parseIp4, parseIp6 } from "../../core/net/ip_addr.ts";
 import { checksum } from "../../core/wire/checksum.ts";
@@ -154,9 +155,9 @@ function pings(net: Net, from: Stack, to: string): boolean {
 /** What the test reads of the stack's insides: kept in one place, as those move. */
 function insides(s: Stack) {
   return {
-    frags4: s.ip4.reassembly.size,
-    frags6: s.ip6!.frags.reassembler.size,
-    timers: s.timers.size,
+    frags4: stackCore(s).ip4.reassembly.size,
+    frags6: stackCore(s).ip6!.frags.reassembler.size,
+    timers: stackCore(s).timers.size,
     neighbours4: s.neighborList("inet").length,
     neighbours6: s.neighborList("inet6").length,
   };
@@ -196,7 +197,7 @@ const DEEP_COUNTERS: [string, string][] = [
 ];
 
 function counter(s: Stack, set: string, name: string): number {
-  return s.stats[set]?.[name] ?? 0;
+  return flattenProtoCounters(s.stats)[set]?.[name] ?? 0;
 }
 
 /** One fuzz run; throws with the seed and the offending frame when the stack throws. */
