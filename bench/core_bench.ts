@@ -21,6 +21,7 @@
  * the most self time, in nanoseconds per frame.
  *
  *   bin/deno run --allow-all bench/core_bench.ts [small-count] [large-count] [--profile]
+ *   bin/deno run --allow-all bench/core_bench.ts --alloc-sites   # where the heap bytes come from
  * @module
  */
 
@@ -334,7 +335,65 @@ async function profile(): Promise<void> {
   }
 }
 
-if (Deno.args.includes("--profiled-run")) {
+/** Where the heap bytes of a run come from: V8's sampling heap profiler, top sites per frame. */
+async function allocationSites(label: string, run: () => Result): Promise<void> {
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (e: Error | null, r?: unknown) => e ? reject(e) : resolve(r))
+    );
+  await post("HeapProfiler.enable");
+  await post("HeapProfiler.startSampling", {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const result = run();
+  const { profile } = await post("HeapProfiler.stopSampling") as {
+    profile: { head: AllocNode; samples: { size: number; nodeId: number }[] };
+  };
+  session.disconnect();
+  const bytes = new Map<number, number>();
+  for (const smp of profile.samples) bytes.set(smp.nodeId, (bytes.get(smp.nodeId) ?? 0) + smp.size);
+  const sites = new Map<string, number>();
+  const where = (n: AllocNode) => {
+    const f = n.callFrame;
+    return `${f.functionName || "(anonymous)"} ${
+      f.url.replace(/^.*\/(core|bench)\//, "$1/")
+    }:${f.lineNumber + 1}`;
+  };
+  // A built-in (subarray, slice) is named with the function that called it.
+  const walk = (n: AllocNode, caller: string) => {
+    const b = bytes.get(n.id) ?? 0;
+    const here = n.callFrame.url === "" ? `${n.callFrame.functionName} <- ${caller}` : where(n);
+    if (b > 0) sites.set(here, (sites.get(here) ?? 0) + b);
+    for (const c of n.children) walk(c, n.callFrame.url === "" ? caller : where(n));
+  };
+  walk(profile.head, "(root)");
+  console.log(`${label}: heap bytes per frame by allocation site (sampled)`);
+  for (const [site, b] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, 12)) {
+    console.log(`  ${(b / result.frames).toFixed(1).padStart(7)} B  ${site}`);
+  }
+}
+
+interface AllocNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children: AllocNode[];
+}
+
+if (Deno.args.includes("--alloc-sites")) {
+  const w = build();
+  warmUp(w, "198.51.100.9");
+  warmUp(w, "2001:db8:1::9");
+  drive(w, echoFrame(false, 46), 50_000);
+  drive(w, echoFrame(true, 64), 50_000);
+  await allocationSites("IPv4 echo", () => drive(w, echoFrame(false, 46), 200_000));
+  await allocationSites("IPv6 echo", () => drive(w, echoFrame(true, 64), 200_000));
+  await allocationSites("IPv4 raw", () => driveRaw(w, "198.51.100.9", 100_000));
+} else if (Deno.args.includes("--profiled-run")) {
   // Inside the profiler: only the small runs, quietly.
   const w = build();
   warmUp(w, "198.51.100.9");
