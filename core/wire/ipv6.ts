@@ -86,6 +86,8 @@ export class Ipv6View {
   #b: Uint8Array = new Uint8Array(0);
   #o = 0;
   #len = 0;
+  readonly #src = new Uint8Array(16);
+  readonly #dst = new Uint8Array(16);
 
   /** Re-targets the view; `null` on success, else why the packet is refused. */
   wrap(bytes: Uint8Array, offset: number, length: number): Ipv6Error | null {
@@ -93,6 +95,12 @@ export class Ipv6View {
     this.#o = offset;
     this.#len = length;
     if (length < IPV6_HEADER_LEN) return "tooshort";
+    // The addresses are copied out (32 bytes) rather than viewed: no view object per packet.
+    const s = this.#src, d = this.#dst;
+    for (let i = 0, at = offset + F.SRC; i < 16; i++) {
+      s[i] = bytes[at + i];
+      d[i] = bytes[at + 16 + i];
+    }
     if (bytes[offset] >> 4 !== IPV6_VERSION) return "badvers";
     if (IPV6_HEADER_LEN + this.payloadLength > length) return "badlen";
     return null;
@@ -144,14 +152,22 @@ export class Ipv6View {
     return this.#b[this.#o + F.HLIM];
   }
 
-  /** Source address (a subarray: no copy). */
+  /**
+   * Source address: a copy taken at `wrap`, owned by this view (the same array
+   * each time; copy it to keep it past the next `wrap`).
+   */
   get src(): Uint8Array {
-    return this.#b.subarray(this.#o + F.SRC, this.#o + F.SRC + 16);
+    return this.#src;
   }
 
-  /** Destination address (a subarray: no copy). */
+  /** Destination address: a copy taken at `wrap`, owned by this view (see `src`). */
   get dst(): Uint8Array {
-    return this.#b.subarray(this.#o + F.DST, this.#o + F.DST + 16);
+    return this.#dst;
+  }
+
+  /** Offset of the source address in `bytes` (the destination follows at +16). */
+  get srcOffset(): number {
+    return this.#o + F.SRC;
   }
 
   /** Offset of the payload (the first extension header, if any) in `bytes`. */
@@ -202,12 +218,14 @@ export class Ipv6View {
 
   /** Sets the source address. */
   setSrc(addr: Uint8Array): void {
-    this.#b.set(addr.subarray(0, 16), this.#o + F.SRC);
+    copy16(this.#b, this.#o + F.SRC, addr);
+    copy16(this.#src, 0, addr);
   }
 
   /** Sets the destination address. */
   setDst(addr: Uint8Array): void {
-    this.#b.set(addr.subarray(0, 16), this.#o + F.DST);
+    copy16(this.#b, this.#o + F.DST, addr);
+    copy16(this.#dst, 0, addr);
   }
 }
 
@@ -231,9 +249,14 @@ export function emitIpv6Header(
   bytes[offset + F.PLEN + 1] = payloadLength & 0xff;
   bytes[offset + F.NXT] = nextHeader;
   bytes[offset + F.HLIM] = hopLimit;
-  bytes.set(src.subarray(0, 16), offset + F.SRC);
-  bytes.set(dst.subarray(0, 16), offset + F.DST);
+  copy16(bytes, offset + F.SRC, src);
+  copy16(bytes, offset + F.DST, dst);
   return IPV6_HEADER_LEN;
+}
+
+/** Copies a 16-byte address to `to[at..]` (a loop: no view object). */
+function copy16(to: Uint8Array, at: number, addr: Uint8Array): void {
+  for (let i = 0; i < 16; i++) to[at + i] = addr[i];
 }
 
 // ---------------------------------------------------------------------------

@@ -118,13 +118,20 @@ Deno.test("Ipv6View reads a captured echo request", () => {
   assert.equal(IPPROTO6_NAME[ip.nextHeader], "icmp6");
 });
 
-Deno.test("Ipv6View addresses are views on the packet, not copies", () => {
+Deno.test("Ipv6View addresses are copied at wrap into arrays the view owns (no view per packet)", () => {
   const pkt = ECHO_REQUEST.slice();
   ip.wrap(pkt, 0, pkt.length);
   const src = ip.src;
-  assert.equal(src.buffer, pkt.buffer);
+  assert.notEqual(src.buffer, pkt.buffer);
+  assert.equal(ip.src, src, "the same array every time");
+  assert.equal(ip.srcOffset, 8);
   pkt[8 + 15] = 9;
-  assert.equal(formatIp6(src), "2001:db8::9");
+  assert.equal(formatIp6(ip.src), "2001:db8::1", "a later write to the packet is not seen");
+  ip.wrap(pkt, 0, pkt.length);
+  assert.equal(formatIp6(src), "2001:db8::9", "until the next wrap");
+  ip.setSrc(new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]));
+  assert.equal(formatIp6(ip.src), "2001:db8::7");
+  assert.equal(pkt[8 + 15], 7, "setSrc writes the packet too");
 });
 
 Deno.test("Ipv6View reads a header at an offset inside a larger buffer", () => {
