@@ -66,9 +66,10 @@ export const driver: DriverModule = {
       maxMtu: 65535,
       lladdr: opts.mac,
       flags: IFF.BROADCAST | IFF.NOARP | IFF.SIMPLEX | IFF.MULTICAST,
-      transmit(frame: Uint8Array) {
+      transmit(frame: Uint8Array): boolean {
         discardedFrames++;
         discardedBytes += frame.length;
+        return true; // a discard interface sends every frame, nowhere
       },
       detach() {
         host.log(`${iface.name}: discarded ${discardedFrames} frames, ${discardedBytes} bytes`);

@@ -14,7 +14,7 @@
  *   defaultPrefix: "null",
  *   cloneable: false,
  *   attach(host) {
- *     host.attachInterface({ mtu: 1500, transmit() {} });
+ *     host.attachInterface({ mtu: 1500, transmit: () => true });
  *   },
  * };
  * ```
@@ -43,8 +43,15 @@ export interface InterfaceSpec {
   media?: { current: string; active?: string };
   /** Whether the driver reports link state; the stack then shows `status:`. */
   reportsLinkState?: boolean;
-  /** Sends one frame. Called on the stack thread; must not block. */
-  transmit(frame: Uint8Array): void;
+  /**
+   * Sends one frame. Called on the stack thread; must not block; the frame is
+   * only borrowed for the call. Returns `false` when the frame could not be
+   * sent (a write error, a full queue, no carrier): the stack counts it as an
+   * output error (`netstat -i` Oerrs) rather than a packet out. Returning
+   * nothing (or `true`) means it went out; so does a frame a driver takes and
+   * sends later (a delay), whose later failure the driver counts itself.
+   */
+  transmit(frame: Uint8Array): boolean | void;
   /** The interface went up or down (`ifconfig up/down`). */
   setUp?(up: boolean): void;
   /** The interface is being destroyed: release what it holds. */

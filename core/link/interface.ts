@@ -116,8 +116,9 @@ export class NetInterface {
   }
 
   /**
-   * Hands one frame to the driver, counting it. A down interface or a driver
-   * that throws counts an output error; the frame is only borrowed for the call.
+   * Hands one frame to the driver, counting it. A down interface, a driver
+   * that says the frame was not sent (`transmit` returned false) or one that
+   * throws counts an output error; the frame is only borrowed for the call.
    */
   send(frame: Uint8Array): boolean {
     if (!(this.flags & IFF.UP)) {
@@ -125,7 +126,10 @@ export class NetInterface {
       return false;
     }
     try {
-      this.spec.transmit(frame);
+      if (this.spec.transmit(frame) === false) {
+        this.stats.oerrors++;
+        return false;
+      }
     } catch {
       this.stats.oerrors++;
       return false;

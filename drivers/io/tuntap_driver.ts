@@ -64,7 +64,7 @@ export function parseTunTapOptions(kind: "tap" | "tun", options: string): TunTap
   return out;
 }
 
-/** Transmit counters kept by the driver (the stack counts what it hands over). */
+/** Failed writes, for the log line on detach (the stack counts them as Oerrs too). */
 interface TxErrors {
   count: number;
   last: number;
@@ -77,12 +77,13 @@ function specFor(
   errors: TxErrors,
 ): Omit<InterfaceSpec, "detach"> {
   const maxMtu = Math.max(opts.mtu, MAX_MTU_FLOOR);
-  const transmit = (frame: Uint8Array): void => {
-    if (libc().write(dev.fd, frame, frame.length) < 0) {
-      // EIO while the Linux side is down, EAGAIN when its queue is full: the frame is lost.
-      errors.count++;
-      errors.last = errno();
-    }
+  const transmit = (frame: Uint8Array): boolean => {
+    if (libc().write(dev.fd, frame, frame.length) >= 0) return true;
+    // EIO while the Linux side is down, EAGAIN when its queue is full: the frame is lost, and
+    // the stack counts it (Oerrs); the last errno is kept for the log line on detach.
+    errors.count++;
+    errors.last = errno();
+    return false;
   };
   if (kind === "tun") {
     return {

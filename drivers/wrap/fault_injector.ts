@@ -379,7 +379,15 @@ export function wrapWithFaults(
   const cfg = laneConfig(opts);
   const tx = dir === "rx" ? null : makeLane(cfg, scheduler, seed, 0);
   const rx = dir === "tx" ? null : makeLane(cfg, scheduler, seed, 1);
-  if (tx) tx.sink = (frame) => spec.transmit(frame);
+  // A frame the driver refuses while the stack's transmit call runs is reported back (Oerrs);
+  // one a delay or reorder timer hands over later has already been counted as sent.
+  let txRefused = false;
+  if (tx) tx.sink = (frame) => void (spec.transmit(frame) === false && (txRefused = true));
+  const transmitThroughFaults = (frame: Uint8Array): boolean => {
+    txRefused = false;
+    tx!.input(frame);
+    return !txRefused;
+  };
   const close = () => {
     tx?.close();
     rx?.close();
@@ -392,7 +400,7 @@ export function wrapWithFaults(
   return {
     spec: {
       ...spec,
-      transmit: tx ? (frame) => tx.input(frame) : (frame) => spec.transmit(frame),
+      transmit: tx ? transmitThroughFaults : (frame) => spec.transmit(frame),
       detach() {
         close();
         spec.detach?.();

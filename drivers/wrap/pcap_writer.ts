@@ -267,7 +267,7 @@ export function wrapWithPcap(
       ...spec,
       transmit(frame) {
         writer.record(frame);
-        spec.transmit(frame);
+        return spec.transmit(frame);
       },
       detach() {
         writer.close();
