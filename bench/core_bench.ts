@@ -69,6 +69,21 @@ class Wire {
     this.#count++;
   }
 
+  /** Copies `bytes[offset, offset + length)` in, as a TAP's writev does: no view of the sender's buffer. */
+  pushAt(bytes: Uint8Array, offset: number, length: number): void {
+    if (this.#count === SLOTS || length > 2048) {
+      this.drops++;
+      return;
+    }
+    const s = (this.#head + this.#count) & (SLOTS - 1);
+    const slot = this.#slots[s];
+    // A loop for short frames (no view object); a view and a memcpy for long ones.
+    if (length <= 256) { for (let i = 0; i < length; i++) slot[i] = bytes[offset + i]; }
+    else slot.set(bytes.subarray(offset, offset + length));
+    if (this.#views[s].length !== length) this.#views[s] = slot.subarray(0, length);
+    this.#count++;
+  }
+
   /** Hands every queued frame to the peer; returns how many. */
   deliver(): number {
     let n = 0;
@@ -97,9 +112,13 @@ function build() {
   const wires = { ar: new Wire(), ra: new Wire(), rb: new Wire(), br: new Wire() };
   const flags = IFF.BROADCAST | IFF.SIMPLEX | IFF.MULTICAST;
   const port = (s: Stack, mac: Uint8Array, out: Wire) =>
-    s.attachInterface("bench", { mtu: 1500, lladdr: mac, flags, transmit: (f) => out.push(f) }, {
-      prefix: "en",
-    });
+    s.attachInterface("bench", {
+      mtu: 1500,
+      lladdr: mac,
+      flags,
+      transmit: (f) => out.push(f),
+      transmitAt: (b, o, l) => out.pushAt(b, o, l),
+    }, { prefix: "en" });
   const a = new Stack({ inet6: true, clock });
   const r = new Stack({ inet6: true, clock });
   const b = new Stack({ inet6: true, clock });
@@ -360,9 +379,9 @@ async function allocationSites(label: string, run: () => Result): Promise<void> 
   const sites = new Map<string, number>();
   const where = (n: AllocNode) => {
     const f = n.callFrame;
-    return `${f.functionName || "(anonymous)"} ${
-      f.url.replace(/^.*\/(core|bench)\//, "$1/")
-    }:${f.lineNumber + 1}`;
+    return `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(core|bench)\//, "$1/")}:${
+      f.lineNumber + 1
+    }`;
   };
   // A built-in (subarray, slice) is named with the function that called it.
   const walk = (n: AllocNode, caller: string) => {

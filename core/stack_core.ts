@@ -416,7 +416,7 @@ export class StackCore implements StackContext {
   }
 
   #sendAndFree(iface: NetInterface, pkt: PacketBuffer): void {
-    iface.send(pkt.view());
+    iface.sendPacket(pkt);
     this.pool.free(pkt);
   }
 

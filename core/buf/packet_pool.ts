@@ -120,8 +120,18 @@ export class PacketBuffer {
   /** The packet as a view (no copy). */
   view(): Uint8Array {
     if (this.end < this.start) throw new RangeError("Packet has no valid range (freed?)");
-    return this.bytes.subarray(this.start, this.end);
+    // A pooled buffer carries packets of the same shape again and again (a stream of
+    // equal-sized segments): the last view is kept and handed out while it still fits.
+    const v = this.#view;
+    if (
+      v !== null && v.byteOffset === this.bytes.byteOffset + this.start && v.length === this.length
+    ) {
+      return v;
+    }
+    return this.#view = this.bytes.subarray(this.start, this.end);
   }
+
+  #view: Uint8Array | null = null;
 }
 
 /** Pool settings, from the `-p tcpip` options. */

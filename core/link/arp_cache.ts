@@ -21,6 +21,8 @@
  * @module
  */
 
+import { IntPairMap } from "../lib/int_pair_map.ts";
+
 /** The `net.inet.arp.*` values, in seconds or tries. */
 export interface ArpTimers {
   keep: number;
@@ -62,13 +64,16 @@ export type ArpAction =
   | { kind: "fail"; errno: "EHOSTDOWN" | "EHOSTUNREACH" };
 
 function key(ifIndex: number, addr: number): number {
-  // Interface indexes are small: one number keys the map without allocation.
+  // Interface indexes are small: one number keys the ordered map (control path only).
   return ifIndex * 0x100000000 + addr;
 }
 
 /** The ARP cache of one stack. */
 export class ArpCache {
+  /** Every entry in insertion order (what `arp -a` lists). */
   #entries = new Map<number, ArpEntry>();
+  /** The same entries, for the per-packet lookups: no key boxed per call. */
+  #index = new IntPairMap<ArpEntry>();
   readonly #timers: () => ArpTimers;
   #nextPrune = 0;
   /** Packets dropped because an entry's hold queue was full or resolution failed. */
@@ -81,7 +86,7 @@ export class ArpCache {
 
   /** The entry for an address on an interface. */
   get(ifIndex: number, addr: number): ArpEntry | undefined {
-    return this.#entries.get(key(ifIndex, addr));
+    return this.#index.get(ifIndex, addr);
   }
 
   /** Every entry, in insertion order. */
@@ -91,7 +96,7 @@ export class ArpCache {
 
   /** The fast path: the link address when the entry is usable now, else `null` (no allocation). */
   lookup(ifIndex: number, addr: number, now: number): Uint8Array | null {
-    const e = this.#entries.get(key(ifIndex, addr));
+    const e = this.#index.get(ifIndex, addr);
     if (!e || !e.mac) return null;
     return e.state === "permanent" || (e.state === "resolved" && now < e.expire) ? e.mac : null;
   }
@@ -101,7 +106,7 @@ export class ArpCache {
    * `refresh` seconds of expiring and was not asked in the last second.
    */
   wantsRefresh(ifIndex: number, addr: number, now: number): boolean {
-    const e = this.#entries.get(key(ifIndex, addr));
+    const e = this.#index.get(ifIndex, addr);
     if (!e || e.state !== "resolved" || e.temp) return false;
     if (e.expire - now > this.#timers().refresh * 1000 || now - e.lastAsked < 1000) return false;
     e.lastAsked = now;
@@ -193,6 +198,7 @@ export class ArpCache {
     const e = this.get(ifIndex, addr);
     if (!e) return false;
     this.dropped += e.held.length;
+    this.#index.delete(ifIndex, addr);
     return this.#entries.delete(key(ifIndex, addr));
   }
 
@@ -254,6 +260,7 @@ export class ArpCache {
       temp: false,
     };
     this.#entries.set(key(ifIndex, addr), e);
+    this.#index.set(ifIndex, addr, e);
     return e;
   }
 

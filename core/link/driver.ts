@@ -52,6 +52,13 @@ export interface InterfaceSpec {
    * sends later (a delay), whose later failure the driver counts itself.
    */
   transmit(frame: Uint8Array): boolean | void;
+  /**
+   * Sends the frame at `bytes[offset, offset + length)`, as `transmit` does,
+   * for drivers that can write from an offset: the stack then makes no view
+   * object per frame. Optional; when present the stack uses it instead of
+   * `transmit`. Wrappers that see frames must drop it (they wrap `transmit`).
+   */
+  transmitAt?(bytes: Uint8Array, offset: number, length: number): boolean | void;
   /** The interface went up or down (`ifconfig up/down`). */
   setUp?(up: boolean): void;
   /** The interface is being destroyed: release what it holds. */

@@ -103,7 +103,7 @@ export class EtherLayer {
       pkt.bytes.fill(0, pkt.end, pkt.end + short);
       pkt.end += short;
     }
-    return iface.send(pkt.view());
+    return iface.sendPacket(pkt);
   }
 }
 

@@ -23,6 +23,7 @@ import type {
   InetAddrInfo,
 } from "../control/ops.ts";
 import type { InterfaceSpec } from "./driver.ts";
+import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { IFF } from "./if_flags.ts";
 import { formatIp4, formatIp6, isLinkLocal6 } from "../net/ip_addr.ts";
 
@@ -137,6 +138,40 @@ export class NetInterface {
     this.stats.opackets++;
     this.stats.obytes += frame.length;
     if (frame.length > 0 && (frame[0] & 1) && this.linkType === "ethernet") this.stats.omcasts++;
+    return true;
+  }
+
+  /** Hands a packet buffer's frame to the driver (see {@linkcode NetInterface.sendAt}). */
+  sendPacket(pkt: PacketBuffer): boolean {
+    // Without transmitAt the driver needs a view: the buffer's own, reused while its shape holds.
+    if (this.spec.transmitAt === undefined) return this.send(pkt.view());
+    return this.sendAt(pkt.bytes, pkt.start, pkt.length);
+  }
+
+  /**
+   * Hands the frame at `bytes[offset, offset + length)` to the driver, as
+   * {@linkcode NetInterface.send} does, through `transmitAt` when the driver
+   * has it (no view object per frame).
+   */
+  sendAt(bytes: Uint8Array, offset: number, length: number): boolean {
+    const at = this.spec.transmitAt;
+    if (at === undefined) return this.send(bytes.subarray(offset, offset + length));
+    if (!(this.flags & IFF.UP)) {
+      this.stats.oerrors++;
+      return false;
+    }
+    try {
+      if (at.call(this.spec, bytes, offset, length) === false) {
+        this.stats.oerrors++;
+        return false;
+      }
+    } catch {
+      this.stats.oerrors++;
+      return false;
+    }
+    this.stats.opackets++;
+    this.stats.obytes += length;
+    if (length > 0 && (bytes[offset] & 1) && this.linkType === "ethernet") this.stats.omcasts++;
     return true;
   }
 

@@ -13,6 +13,7 @@
  */
 
 import type { NetInterface } from "../link/interface.ts";
+import { IntPairMap } from "../lib/int_pair_map.ts";
 
 /** A forwarding decision. */
 export interface Flow {
@@ -26,12 +27,17 @@ export interface Flow {
 interface Cached {
   flow: Flow;
   generation: number;
+  /** When it was last used (a tick of the cache), for eviction. */
+  used: number;
+  dst: number;
 }
 
 /** Flows by destination address. */
 export class FlowCache {
-  // A Map iterates in insertion order: re-inserting on use makes it an LRU.
-  #flows = new Map<number, Cached>();
+  // Keyed by (0, dst) without boxing; a hit only stamps its entry (no re-insertion), and
+  // eviction, when full, looks for the least recently used (rare: a new destination).
+  #flows = new IntPairMap<Cached>();
+  #tick = 0;
   readonly #max: () => number;
 
   /** @param max reads `net.inet.ip.maxflows` */
@@ -41,14 +47,13 @@ export class FlowCache {
 
   /** The flow for `dst` if still valid under `generation`. */
   get(dst: number, generation: number): Flow | undefined {
-    const c = this.#flows.get(dst);
+    const c = this.#flows.get(0, dst);
     if (!c) return undefined;
     if (c.generation !== generation) {
-      this.#flows.delete(dst);
+      this.#flows.delete(0, dst);
       return undefined;
     }
-    this.#flows.delete(dst);
-    this.#flows.set(dst, c);
+    c.used = ++this.#tick;
     return c.flow;
   }
 
@@ -56,14 +61,22 @@ export class FlowCache {
   put(dst: number, flow: Flow, generation: number): void {
     const max = this.#max();
     if (max <= 0) return;
-    this.#flows.delete(dst);
-    while (this.#flows.size >= max) this.#flows.delete(this.#flows.keys().next().value!);
-    this.#flows.set(dst, { flow, generation });
+    this.#flows.delete(0, dst);
+    while (this.#flows.size >= max) this.#evictOldest();
+    this.#flows.set(0, dst, { flow, generation, used: ++this.#tick, dst });
   }
 
   /** Entries held. */
   get size(): number {
     return this.#flows.size;
+  }
+
+  #evictOldest(): void {
+    let oldest: Cached | null = null;
+    for (const c of this.#flows.values()) {
+      if (oldest === null || c.used < oldest.used) oldest = c;
+    }
+    if (oldest) this.#flows.delete(0, oldest.dst);
   }
 
   /** Forgets everything (an interface went away). */

@@ -25,7 +25,7 @@ import {
 } from "../wire/icmp.ts";
 import { IPPROTO, type Ipv4View } from "../wire/ipv4.ts";
 import { checksum } from "../wire/checksum.ts";
-import { readU32, writeU32 } from "../wire/bytes.ts";
+import { copyBytes, readU32, writeU32 } from "../wire/bytes.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { formatIp4 } from "./ip_addr.ts";
 
@@ -186,7 +186,7 @@ export class Icmp4Layer {
   /** Copies the query into a packet buffer, ready to be turned around. */
   #copyQuery(ip: Ipv4View, length: number): PacketBuffer {
     const pkt = this.#ctx.pool.alloc(length);
-    pkt.bytes.set(ip.bytes.subarray(ip.payloadOffset, ip.payloadOffset + length), pkt.start);
+    copyBytes(pkt.bytes, pkt.start, ip.bytes, ip.payloadOffset, length);
     return pkt;
   }
 

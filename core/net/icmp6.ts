@@ -19,6 +19,7 @@
  */
 
 import type { StackContext } from "../stack_context.ts";
+import { copyBytes } from "../wire/bytes.ts";
 import type { NetInterface } from "../link/interface.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import {
@@ -95,6 +96,9 @@ export class Icmp6Layer {
   readonly #ctx: StackContext;
   readonly #lower: Icmp6Lower;
   readonly #view = new Icmp6View();
+  readonly #replyTo = new Uint8Array(16);
+  readonly #replyFrom = new Uint8Array(16);
+  readonly #replyOpts: Icmp6SendOptions = { src: null };
   #errSecond = -1;
   #errCount = 0;
 
@@ -221,15 +225,20 @@ export class Icmp6Layer {
     const src = ip.src;
     if (src[0] === 0xff || isUnspecified(src)) return;
     const pkt = this.#ctx.pool.alloc(length);
-    pkt.bytes.set(ip.bytes.subarray(offset, offset + length), pkt.start);
+    copyBytes(pkt.bytes, pkt.start, ip.bytes, offset, length);
     pkt.bytes[pkt.start] = ICMP6_TYPE.ECHO_REPLY;
     pkt.bytes[pkt.start + 1] = 0;
     const dst = ip.dst;
-    const from = dst[0] === 0xff ? null : dst.slice();
+    // The addresses are the input view's: copied into arrays of this layer, reused per reply.
+    const to = this.#replyTo, from = this.#replyFrom, opts = this.#replyOpts;
+    to.set(src);
+    from.set(dst);
+    opts.src = dst[0] === 0xff ? null : from;
+    opts.zone = this.#lower.zoneOf(iface, src);
     const st = this.#ctx.stats.icmp6;
     st.reflect++;
     st.outhist[ICMP6_TYPE.ECHO_REPLY]++;
-    this.#lower.send(pkt, src.slice(), { src: from, zone: this.#lower.zoneOf(iface, src) });
+    this.#lower.send(pkt, to, opts);
   }
 
   #packetTooBig(iface: NetInterface, v: Icmp6View): void {

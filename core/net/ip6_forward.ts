@@ -33,6 +33,7 @@ import type { Nd6Layer } from "./nd6.ts";
 import { addrUsable, commonPrefix } from "./ip6_source.ts";
 import { isLinkLocal6 } from "./ip_addr.ts";
 import { RTF } from "./route_flags.ts";
+import { copyBytes } from "../wire/bytes.ts";
 
 /** What forwarding needs of the IPv6 layer. */
 export interface Ip6ForwardHost {
@@ -115,7 +116,7 @@ export class Ip6Forwarder {
     if (out === inIface) this.#maybeRedirect(inIface, ip, len, nextHop, gw !== null);
     // The frame is borrowed: copy the datagram into a buffer of our own.
     const pkt = ctx.pool.alloc(len);
-    pkt.bytes.set(ip.bytes.subarray(ip.offset, ip.offset + len), pkt.start);
+    copyBytes(pkt.bytes, pkt.start, ip.bytes, ip.offset, len);
     pkt.bytes[pkt.start + 7] = ip.hopLimit - 1;
     st.forward++;
     this.#host.toLink(out, nextHop, pkt);

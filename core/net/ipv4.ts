@@ -35,6 +35,7 @@ import { FlowCache } from "./flow_cache.ts";
 import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
 import { RouteOut } from "./route_out.ts";
 import { formatIp4 } from "./ip_addr.ts";
+import { copyBytes } from "../wire/bytes.ts";
 
 /** How long an incomplete datagram is kept (NetBSD IPFRAGTTL: 60 half-second ticks). */
 export const IPFRAG_TIMEOUT_MS = 30_000;
@@ -75,6 +76,8 @@ export class Ipv4Layer implements NetLayer {
   readonly #fragView = new Ipv4View();
   readonly #errView = new Ipv4View();
   readonly #icmpView = new Ipv4View();
+  /** The options of ICMP's sends: one object, overwritten per message. */
+  readonly #icmpOpts: Ip4SendOptions = { src: null };
   readonly #routeOut = new RouteOut();
   /** The header fields of the datagram being sent: one object, overwritten per packet. */
   readonly #repr: Ipv4Repr = {
@@ -99,7 +102,10 @@ export class Ipv4Layer implements NetLayer {
     this.#link = link;
     this.icmp = new Icmp4Layer(ctx, {
       // An ICMP message that cannot go out is simply not sent (output counted why).
-      sendIcmp: (pkt, dst, src) => void this.output(pkt, dst, IPPROTO.ICMP, { src }),
+      sendIcmp: (pkt, dst, src) => {
+        this.#icmpOpts.src = src;
+        this.output(pkt, dst, IPPROTO.ICMP, this.#icmpOpts);
+      },
       isLocal: (a) => this.isLocal(a),
       isBroadcast: (a, iface) => this.isBroadcast(a, iface),
       pathMtu: (dst, mtu) => this.#learnPathMtu(dst, mtu),
@@ -516,7 +522,7 @@ export class Ipv4Layer implements NetLayer {
     }
     // The frame is borrowed: copy the datagram into a buffer of our own.
     const pkt = ctx.pool.alloc(len);
-    pkt.bytes.set(ip.bytes.subarray(ip.offset, ip.offset + len), pkt.start);
+    copyBytes(pkt.bytes, pkt.start, ip.bytes, ip.offset, len);
     const out = this.#innerView;
     out.wrap(pkt.bytes, pkt.start, len);
     out.setTtl(ip.ttl - 1);

@@ -111,6 +111,7 @@ export class Ipv6Layer implements NetLayer {
   /** Where the datagram being sent goes: one object, overwritten per packet. */
   readonly #routeOut = new RouteOut();
   readonly #icmpView = new Ipv6View();
+  readonly #icmpOpts: Ip6SendOptions = { src: null, icmp6Cksum: true };
   /** The datagram being delivered, as transports see it: one object, overwritten per packet. */
   readonly #delivered = new NetHeader();
 
@@ -547,14 +548,15 @@ export class Ipv6Layer implements NetLayer {
     opts: Icmp6SendOptions,
     allowUnspecified = false,
   ): void {
-    this.output(pkt, dst, IPPROTO6.ICMPV6, {
-      src: opts.src,
-      zone: opts.zone,
-      hlim: opts.hlim,
-      iface: opts.iface,
-      icmp6Cksum: true,
-      allowUnspecified,
-    });
+    // One options object, overwritten per message: output reads it before it hands the
+    // packet to the link, so a message sent from below (a neighbour solicitation) may reuse it.
+    const o = this.#icmpOpts;
+    o.src = opts.src;
+    o.zone = opts.zone;
+    o.hlim = opts.hlim;
+    o.iface = opts.iface;
+    o.allowUnspecified = allowUnspecified;
+    this.output(pkt, dst, IPPROTO6.ICMPV6, o);
   }
 
   /**

@@ -207,7 +207,9 @@ export class Nd6Layer {
       const mac = this.cache.lookup(iface.index, nextHop, now);
       if (mac) {
         this.#ether.send(iface, pkt, ETHERTYPE.IPV6, mac);
-        this.#armTimer();
+        // O(1) per send: the timer moves only when this lookup moved an entry's deadline.
+        const moved = this.cache.movedDeadline;
+        if (moved >= 0 && moved < this.#timerAt) this.#armTimer();
         return;
       }
       const action = this.cache.resolve(iface.index, nextHop, pkt.view(), now);

@@ -136,6 +136,7 @@ export class Nd6Cache {
    * entry moves to DELAY, RFC 4861 §7.3.3), else `null`. Allocates nothing.
    */
   lookup(ifIndex: number, addr: Uint8Array, now: number): Uint8Array | null {
+    this.movedDeadline = -1;
     const e = this.get(ifIndex, addr);
     if (!e || !e.mac || e.state === "INCOMPLETE") return null;
     if (!e.permanent) {
@@ -143,10 +144,18 @@ export class Nd6Cache {
       if (e.state === "STALE") {
         e.state = "DELAY";
         e.expire = now + this.#timing(ifIndex).delay;
+        this.movedDeadline = e.expire;
       }
     }
     return e.mac;
   }
+
+  /**
+   * The new deadline of the entry the last {@linkcode Nd6Cache.lookup} moved
+   * (STALE to DELAY), or -1 when it moved none: the caller re-arms its timer
+   * only then, instead of scanning the cache per packet.
+   */
+  movedDeadline = -1;
 
   /**
    * Finds the link address to send a packet to `addr`: at once when known
@@ -338,8 +347,8 @@ export class Nd6Cache {
   /** The earliest time {@linkcode Nd6Cache.tick} has work, or `null`. */
   nextDeadline(): number | null {
     let next: number | null = null;
-    for (const e of this.entries()) {
-      if (!e.permanent && (next === null || e.expire < next)) next = e.expire;
+    for (const b of this.#buckets.values()) {
+      for (const e of b) if (!e.permanent && (next === null || e.expire < next)) next = e.expire;
     }
     return next;
   }

@@ -35,3 +35,26 @@ export function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at + 2] = v >>> 8;
   b[at + 3] = v;
 }
+
+/** At or below this many bytes, {@linkcode copyBytes} copies in a loop rather than through a view. */
+const COPY_LOOP_MAX = 256;
+
+/**
+ * Copies `src[from, from + length)` to `to[at..]`. Short ranges (headers,
+ * small datagrams) are copied in a loop, so no view object is made per
+ * packet; longer ones go through `set` on a view, where the copy itself costs
+ * far more than the view.
+ */
+export function copyBytes(
+  to: Uint8Array,
+  at: number,
+  src: Uint8Array,
+  from: number,
+  length: number,
+): void {
+  if (length <= COPY_LOOP_MAX) {
+    for (let i = 0; i < length; i++) to[at + i] = src[from + i];
+  } else {
+    to.set(src.subarray(from, from + length), at);
+  }
+}

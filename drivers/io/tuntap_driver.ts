@@ -85,6 +85,14 @@ function specFor(
     errors.last = errno();
     return false;
   };
+  // From an offset in the stack's buffer: one iovec pointing into it, no view per frame.
+  const iov = new IoVec();
+  const transmitAt = (bytes: Uint8Array, offset: number, length: number): boolean => {
+    if (libc().writev(dev.fd, iov.point(bytes, offset, length), 1) >= 0) return true;
+    errors.count++;
+    errors.last = errno();
+    return false;
+  };
   if (kind === "tun") {
     return {
       mtu: opts.mtu,
@@ -93,6 +101,7 @@ function specFor(
       reportsLinkState: true,
       linkType: "ip",
       transmit,
+      transmitAt,
     };
   }
   return {
@@ -104,6 +113,7 @@ function specFor(
     reportsLinkState: true,
     linkType: "ethernet",
     transmit,
+    transmitAt,
   };
 }
 
@@ -160,4 +170,33 @@ export async function attachTunTap(
   host.log(`${iface.name}: ${dev.created ? "created" : "attached to"} Linux ${kind} ${dev.name}`);
   // Resolve once frames are really read, so a caller's first exchange does not race the Worker.
   if (!await rx.reader.whenReady()) host.log(`${iface.name}: reader Worker slow to start`);
+}
+
+/** Base addresses of the buffers the stack sends from (they never move: off-heap stores). */
+const baseAddresses = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * One `struct iovec` (64-bit Linux, little-endian: base, then length) for
+ * `writev`, re-pointed per frame into the stack's buffer with no allocation.
+ */
+class IoVec {
+  readonly #words = new Uint32Array(4);
+  readonly bytes = new Uint8Array(this.#words.buffer);
+
+  /** Points at `bytes[offset, offset + length)`; returns the struct. */
+  point(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+    const buffer = bytes.buffer;
+    let base = baseAddresses.get(buffer);
+    if (base === undefined) {
+      base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(buffer))));
+      baseAddresses.set(buffer, base);
+    }
+    const address = base + bytes.byteOffset + offset;
+    const high = Math.floor(address / 0x100000000);
+    this.#words[0] = address - high * 0x100000000;
+    this.#words[1] = high;
+    this.#words[2] = length;
+    this.#words[3] = 0;
+    return this.bytes;
+  }
 }

@@ -400,6 +400,7 @@ export function wrapWithFaults(
   return {
     spec: {
       ...spec,
+      transmitAt: undefined, // every frame goes through the faults
       transmit: tx ? transmitThroughFaults : (frame) => spec.transmit(frame),
       detach() {
         close();

@@ -265,6 +265,7 @@ export function wrapWithPcap(
     writer,
     spec: {
       ...spec,
+      transmitAt: undefined, // every frame goes through the capture
       transmit(frame) {
         writer.record(frame);
         return spec.transmit(frame);
