@@ -6,6 +6,11 @@
  * an address that names no single host. Every ICMP message received is also
  * copied to the raw ICMP sockets (that is how `ping` sees its replies).
  *
+ * An error (destination unreachable, time exceeded, parameter problem, source
+ * quench) about a datagram this node sent goes up to the protocol of the
+ * quoted datagram as a {@linkcode NetError}, with the errno NetBSD's
+ * `inetctlerrmap` gives its `PRC_*` code (see {@linkcode errorKind4}).
+ *
  * @example
  * ```ts ignore
  * icmp.error(iface, view, ICMP_TYPE.TIMXCEED, ICMP_TIMXCEED.INTRANS, 0, linkBcast);
@@ -28,6 +33,9 @@ import { checksum } from "../wire/checksum.ts";
 import { copyBytes, readU32, writeU32 } from "../wire/bytes.ts";
 import type { PacketBuffer } from "../buf/packet_pool.ts";
 import { formatIp4 } from "./ip_addr.ts";
+import { IpAddr } from "./inet_addr.ts";
+import { NetError, type NetErrorKind, unreachErrno4 } from "./protocols.ts";
+import type { Errno } from "../errno.ts";
 
 /** What ICMP needs of the IPv4 layer. */
 export interface Icmp4Lower {
@@ -44,11 +52,58 @@ export interface Icmp4Lower {
 /** RFC 1191 §7 plateaus, for routers that send "fragmentation needed" without an MTU. */
 const MTU_PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
 
+/** The quoted IPv4 header and the 8 bytes of its transport header an error must hold. */
+const QUOTE_MIN = 20 + 8;
+/** An empty buffer, so the error object holds no packet between deliveries. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * What an ICMP error reports, as NetBSD's `icmp_input` sorts it into `PRC_*`
+ * codes; null for a code it calls bad (`badcode`): unreachable codes past 15,
+ * time exceeded and parameter problem past 1, source quench other than 0.
+ */
+export function errorKind4(type: number, code: number): NetErrorKind | null {
+  switch (type) {
+    case ICMP_TYPE.UNREACH:
+      if (code === ICMP_UNREACH.NEEDFRAG) return "needfrag";
+      return code <= ICMP_UNREACH.PRECEDENCE_CUTOFF ? "unreach" : null;
+    case ICMP_TYPE.TIMXCEED:
+      return code <= 1 ? "timex" : null;
+    case ICMP_TYPE.PARAMPROB:
+      return code <= 1 ? "paramprob" : null;
+    case ICMP_TYPE.SOURCEQUENCH:
+      return code === 0 ? "quench" : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The errno of an ICMP error, from NetBSD's `inetctlerrmap`: unreachable as
+ * {@linkcode unreachErrno4} (PRC_UNREACH_*), fragmentation needed EMSGSIZE
+ * (PRC_MSGSIZE), parameter problem ENOPROTOOPT (PRC_PARAMPROB); time exceeded
+ * (PRC_TIMXCEED_*) and source quench (PRC_QUENCH) map to 0 there: soft, null.
+ */
+export function errorErrno4(kind: NetErrorKind, code: number): Errno | null {
+  switch (kind) {
+    case "unreach":
+      return unreachErrno4(code);
+    case "needfrag":
+      return "EMSGSIZE";
+    case "paramprob":
+      return "ENOPROTOOPT";
+    default:
+      return null;
+  }
+}
+
 /** The ICMP layer of a stack. */
 export class Icmp4Layer {
   readonly #ctx: StackContext;
   readonly #lower: Icmp4Lower;
   readonly #view = new IcmpView();
+  /** The error handed to transports: one object, overwritten per error. */
+  readonly #err = new NetError(new IpAddr(), new IpAddr());
   #errSecond = -1;
   #errCount = 0;
 
@@ -92,12 +147,14 @@ export class Icmp4Layer {
         this.#maskReply(iface, ip, toGroup);
         return;
       case ICMP_TYPE.UNREACH:
-        if (v.code === ICMP_UNREACH.NEEDFRAG) this.#needFrag(v);
+      case ICMP_TYPE.TIMXCEED:
+      case ICMP_TYPE.PARAMPROB:
+      case ICMP_TYPE.SOURCEQUENCH:
+        this.#errorInput(v);
         return;
       default:
-        if (isIcmpError(type) && v.payloadLength < 20 + 8) st.badlen++;
-        // Errors and replies go to the raw sockets only (done above); the
-        // transport layers will take their errors from here when they exist.
+        if (isIcmpError(type) && v.payloadLength < QUOTE_MIN) st.badlen++;
+        // Redirects and replies go to the raw sockets only (done above).
     }
   }
 
@@ -134,24 +191,77 @@ export class Icmp4Layer {
     this.#lower.sendIcmp(pkt, ip.src, this.#lower.isLocal(ip.dst) ? ip.dst : null);
   }
 
-  /** "Fragmentation needed" about a datagram we sent: remember the smaller path MTU. */
-  #needFrag(v: IcmpView): void {
-    if (this.#ctx.tunables.ip.mtudisc === 0) return;
-    const q = v.payloadOffset, b = v.bytes;
-    if (v.payloadLength < 20 || b[q] >> 4 !== 4) {
-      this.#ctx.stats.icmp.badlen++;
+  /**
+   * An error about a datagram (RFC 792, RFC 1122 §3.2.2.1): the quote must
+   * hold an IPv4 header and 8 bytes of what followed it (else `badlen`, as
+   * NetBSD's ICMP_ADVLEN check), be about a unicast destination, and come from
+   * one of our addresses (we sent it). Then "fragmentation needed" teaches the
+   * path MTU, and the protocol of the quoted datagram gets the error.
+   */
+  #errorInput(v: IcmpView): void {
+    const st = this.#ctx.stats.icmp;
+    const type = v.type, code = v.code;
+    const kind = errorKind4(type, code);
+    if (kind === null) {
+      st.badcode++;
+      return;
+    }
+    const b = v.bytes, q = v.payloadOffset, quoted = v.payloadLength;
+    const hl = (b[q] & 0x0f) << 2;
+    if (quoted < QUOTE_MIN || b[q] >> 4 !== 4 || hl < 20 || hl + 8 > quoted) {
+      st.badlen++;
       return;
     }
     const src = readU32(b, q + 12), dst = readU32(b, q + 16);
+    if (dst >>> 28 === 0xe) {
+      st.badcode++; // NetBSD: an error about a multicast names no single peer
+      return;
+    }
     if (!this.#lower.isLocal(src)) return;
+    const mtu = kind === "needfrag" ? this.#needFrag(v, dst) : 0;
+    const e = this.#err;
+    e.family = 4;
+    e.kind = kind;
+    e.type = type;
+    e.code = code;
+    e.errno = errorErrno4(kind, code);
+    e.mtu = mtu;
+    e.bytes = b;
+    e.offset = q + hl;
+    e.length = quoted - hl;
+    e.proto = b[q + 9];
+    e.src.setV4(src);
+    e.dst.setV4(dst);
+    try {
+      this.#ctx.protocols.get(4, e.proto)?.controlInput?.(e);
+    } finally {
+      e.bytes = NO_BYTES;
+    }
+  }
+
+  /**
+   * "Fragmentation needed" about a datagram we sent to `dst` (quote checked):
+   * the next-hop MTU, or for an old router that gives none the next plateau
+   * below what was sent; remembered as the path MTU when `mtudisc` is on.
+   */
+  #needFrag(v: IcmpView, dst: number): number {
+    const q = v.payloadOffset, b = v.bytes;
     let mtu = v.nextHopMtu;
     if (mtu < 68) {
-      // An old router gives no MTU: take the next plateau below what was sent.
       const sent = (b[q + 2] << 8) | b[q + 3];
-      mtu = MTU_PLATEAUS.find((p) => p < sent) ?? 68;
+      mtu = 68;
+      for (let i = 0; i < MTU_PLATEAUS.length; i++) {
+        if (MTU_PLATEAUS[i] < sent) {
+          mtu = MTU_PLATEAUS[i];
+          break;
+        }
+      }
     }
-    this.#ctx.stats.icmp.pmtuchg++;
-    this.#lower.pathMtu(dst, mtu);
+    if (this.#ctx.tunables.ip.mtudisc !== 0) {
+      this.#ctx.stats.icmp.pmtuchg++;
+      this.#lower.pathMtu(dst, mtu);
+    }
+    return mtu;
   }
 
   /** Copies the message, IP header included, to raw ICMP sockets (BSD rip_input). */

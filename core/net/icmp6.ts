@@ -10,6 +10,9 @@
  * Big messages update the path MTU; Neighbour Discovery messages go to the ND
  * layer. Every message received is also copied to the raw ICMPv6 sockets,
  * without its IPv6 header (RFC 3542). Counters are NetBSD's `icmp6stat`.
+ * An error about a packet this node sent goes up to the protocol of the quoted
+ * packet as a {@linkcode NetError}, with the errno NetBSD's `inet6ctlerrmap`
+ * gives its `PRC_*` code (see {@linkcode errorKind6}).
  *
  * @example
  * ```ts ignore
@@ -30,9 +33,19 @@ import {
   Icmp6View,
   IPPROTO_ICMPV6,
 } from "../wire/icmpv6.ts";
-import { IPPROTO6, IPV6_HEADER_LEN, IPV6_MIN_MTU, type Ipv6View } from "../wire/ipv6.ts";
+import {
+  IPPROTO6,
+  IPV6_HEADER_LEN,
+  IPV6_MIN_MTU,
+  Ipv6HeaderWalk,
+  type Ipv6View,
+  walkIpv6Headers,
+} from "../wire/ipv6.ts";
 import { formatIp6, isLinkLocal6 } from "./ip_addr.ts";
 import type { CounterName, Icmp6Stats } from "../stats.ts";
+import { IpAddr } from "./inet_addr.ts";
+import { NetError, type NetErrorKind, unreachErrno6 } from "./protocols.ts";
+import type { Errno } from "../errno.ts";
 
 /** An ICMPv6 counter. */
 type Icmp6Counter = CounterName<Icmp6Stats>;
@@ -65,6 +78,49 @@ const ERR_COUNTERS = Array.from(
   { length: 5 },
   (_, type) => Array.from({ length: 8 }, (_, code) => errCounter(type, code)),
 );
+
+/** An empty buffer, so the error object holds no packet between deliveries. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * What an ICMPv6 error reports, as NetBSD's `icmp6_input` sorts it into
+ * `PRC_*` codes; null for a code it calls bad (`badcode`): unreachable past 4,
+ * time exceeded past 1, parameter problem past 2.
+ */
+export function errorKind6(type: number, code: number): NetErrorKind | null {
+  switch (type) {
+    case ICMP6_TYPE.DST_UNREACH:
+      return code <= 4 ? "unreach" : null;
+    case ICMP6_TYPE.PACKET_TOO_BIG:
+      return "needfrag";
+    case ICMP6_TYPE.TIME_EXCEEDED:
+      return code <= 1 ? "timex" : null;
+    case ICMP6_TYPE.PARAM_PROB:
+      return code <= 2 ? "paramprob" : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The errno of an ICMPv6 error, from NetBSD's `inet6ctlerrmap`: unreachable as
+ * {@linkcode unreachErrno6}, Packet Too Big EMSGSIZE (PRC_MSGSIZE), time
+ * exceeded soft (PRC_TIMXCEED_*: 0, so null), parameter problem ECONNREFUSED
+ * for an unrecognised Next Header (PRC_UNREACH_PROTOCOL) and ENOPROTOOPT for
+ * the rest (PRC_PARAMPROB).
+ */
+export function errorErrno6(kind: NetErrorKind, code: number): Errno | null {
+  switch (kind) {
+    case "unreach":
+      return unreachErrno6(code);
+    case "needfrag":
+      return "EMSGSIZE";
+    case "paramprob":
+      return code === 1 ? "ECONNREFUSED" : "ENOPROTOOPT";
+    default:
+      return null;
+  }
+}
 
 /** Where an ICMPv6 message goes out. */
 export interface Icmp6SendOptions {
@@ -99,6 +155,10 @@ export class Icmp6Layer {
   readonly #replyTo = new Uint8Array(16);
   readonly #replyFrom = new Uint8Array(16);
   readonly #replyOpts: Icmp6SendOptions = { src: null };
+  /** The error handed to transports, the walk of its quote, a PTB's destination: reused. */
+  readonly #err = new NetError(new IpAddr(), new IpAddr());
+  readonly #quoteWalk = new Ipv6HeaderWalk();
+  readonly #ptbDst = new Uint8Array(16);
   #errSecond = -1;
   #errCount = 0;
 
@@ -135,6 +195,16 @@ export class Icmp6Layer {
           return;
         }
         this.#packetTooBig(iface, v);
+        this.#errorInput(iface, v);
+        return;
+      case ICMP6_TYPE.DST_UNREACH:
+      case ICMP6_TYPE.TIME_EXCEEDED:
+      case ICMP6_TYPE.PARAM_PROB:
+        if (v.bodyLength < IPV6_HEADER_LEN) {
+          st.badlen++;
+          return;
+        }
+        this.#errorInput(iface, v);
         return;
       case ICMP6_TYPE.ROUTER_SOLICIT:
       case ICMP6_TYPE.ROUTER_ADVERT:
@@ -148,8 +218,7 @@ export class Icmp6Layer {
           st.badlen++;
           return;
         }
-        // Other errors and replies go to the raw sockets only (done above); the
-        // transport layers will take their errors from here when they exist.
+        // Other errors and replies go to the raw sockets only (done above).
     }
   }
 
@@ -245,9 +314,59 @@ export class Icmp6Layer {
     const mtu = v.mtu;
     // RFC 8200 §5: a PTB below the minimum MTU changes nothing.
     if (mtu < IPV6_MIN_MTU) return;
-    const quoted = v.bodyOffset;
-    const dst = v.bytes.slice(quoted + 24, quoted + 40);
+    const b = v.bytes, at = v.bodyOffset + 24, dst = this.#ptbDst;
+    for (let i = 0; i < 16; i++) dst[i] = b[at + i];
     this.#lower.pathMtu(dst, this.#lower.zoneOf(iface, dst), mtu);
+  }
+
+  /**
+   * An error about a packet (RFC 4443 §2.4 (f), §3): the quoted packet's
+   * upper-layer header is found by walking its extension headers within the
+   * quote (a chain or header cut short counts `tooshort` and goes nowhere, as
+   * in NetBSD's icmp6_notify_error; so does a later fragment), its source must
+   * be one of our addresses (we sent it), and its protocol gets the error.
+   * Runs after Packet Too Big has updated the path MTU; `mtu` is never below
+   * 1280 (RFC 8201 §4).
+   */
+  #errorInput(iface: NetInterface, v: Icmp6View): void {
+    const st = this.#ctx.stats.icmp6;
+    const type = v.type, code = v.code;
+    const kind = errorKind6(type, code);
+    if (kind === null) {
+      st.badcode++;
+      return;
+    }
+    const b = v.bytes, q = v.bodyOffset, end = q + v.bodyLength;
+    if (b[q] >> 4 !== 6) {
+      st.badlen++;
+      return;
+    }
+    const w = this.#quoteWalk;
+    const bad = walkIpv6Headers(b, q + IPV6_HEADER_LEN, end - q - IPV6_HEADER_LEN, b[q + 6], 0, w);
+    if (bad !== null || w.laterFragment || w.protoOffset + 8 > end) {
+      if (bad === "truncated" || (bad === null && !w.laterFragment)) st.tooshort++;
+      return;
+    }
+    const e = this.#err;
+    const src = e.src.setV6(b, q + 8), dst = e.dst.setV6(b, q + 24);
+    if (!this.#lower.isLocal(src.bytes)) return;
+    src.zone = this.#lower.zoneOf(iface, src.bytes) ?? 0;
+    dst.zone = this.#lower.zoneOf(iface, dst.bytes) ?? 0;
+    e.family = 6;
+    e.kind = kind;
+    e.type = type;
+    e.code = code;
+    e.errno = errorErrno6(kind, code);
+    e.mtu = kind === "needfrag" ? Math.max(v.mtu, IPV6_MIN_MTU) : 0;
+    e.bytes = b;
+    e.offset = w.protoOffset;
+    e.length = end - w.protoOffset;
+    e.proto = w.proto;
+    try {
+      this.#ctx.protocols.get(6, e.proto)?.controlInput?.(e);
+    } finally {
+      e.bytes = NO_BYTES;
+    }
   }
 
   /**

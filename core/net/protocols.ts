@@ -186,9 +186,23 @@ export function unreachErrno4(code: number): Errno {
 }
 
 /**
- * `inet6ctlerrmap` for ICMPv6 destination unreachable codes: port unreachable
- * (4) is ECONNREFUSED, the rest (no route, prohibited, beyond scope, address) EHOSTUNREACH.
+ * `inet6ctlerrmap` for ICMPv6 destination unreachable codes, through the
+ * `PRC_*` code NetBSD's icmp6_input gives each: no route (0, PRC_UNREACH_NET)
+ * EHOSTUNREACH, administratively prohibited (1, PRC_UNREACH_PROTOCOL) and port
+ * (4, PRC_UNREACH_PORT) ECONNREFUSED, beyond scope (2, PRC_PARAMPROB)
+ * ENOPROTOOPT, address unreachable (3, PRC_HOSTDEAD) EHOSTDOWN; others
+ * (NetBSD drops them as bad codes) EHOSTUNREACH.
  */
 export function unreachErrno6(code: number): Errno {
-  return code === 4 ? "ECONNREFUSED" : "EHOSTUNREACH";
+  switch (code) {
+    case 1:
+    case 4:
+      return "ECONNREFUSED";
+    case 2:
+      return "ENOPROTOOPT";
+    case 3:
+      return "EHOSTDOWN";
+    default:
+      return "EHOSTUNREACH";
+  }
 }
