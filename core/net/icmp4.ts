@@ -112,8 +112,11 @@ export class Icmp4Layer {
     this.#lower = lower;
   }
 
-  /** A received ICMP message; `ip` is the (reassembled) datagram's view. */
-  input(iface: NetInterface, ip: Ipv4View, linkBcast: boolean): void {
+  /**
+   * A received ICMP message; `ip` is the (reassembled) datagram's view, and
+   * `toGroup` says it went to a broadcast or multicast address (link or IP).
+   */
+  input(iface: NetInterface, ip: Ipv4View, toGroup: boolean): void {
     const st = this.#ctx.stats.icmp;
     const v = this.#view;
     if (v.wrap(ip.bytes, ip.payloadOffset, ip.payloadLength) !== null) {
@@ -128,7 +131,6 @@ export class Icmp4Layer {
     const type = v.type;
     if (type <= 18) st.inhist[type]++;
     this.#toRawSockets(iface, ip);
-    const toGroup = linkBcast || this.#lower.isBroadcast(ip.dst, iface) || ip.dst >>> 28 === 0xe;
     switch (type) {
       case ICMP_TYPE.ECHO:
         if (toGroup && this.#ctx.tunables.icmp.bmcastecho === 0) return;

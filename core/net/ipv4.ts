@@ -194,7 +194,8 @@ export class Ipv4Layer implements NetLayer {
       this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.SRCFAIL, 0, linkBcast);
       return;
     }
-    const forUs = this.#acceptsFor(iface, dst);
+    const bcast = this.isBroadcast(dst, iface);
+    const forUs = this.#acceptsFor(iface, dst, bcast);
     if (!forUs) {
       this.#forward(iface, ip, linkBcast);
       return;
@@ -203,7 +204,7 @@ export class Ipv4Layer implements NetLayer {
       this.#reassemble(iface, ip, linkBcast);
       return;
     }
-    this.#deliver(iface, ip, linkBcast || this.isBroadcast(dst, iface) || dst >>> 28 === 0xe);
+    this.#deliver(iface, ip, linkBcast || bcast || dst >>> 28 === 0xe);
   }
 
   /**
@@ -364,9 +365,9 @@ export class Ipv4Layer implements NetLayer {
   }
 
   /** Weak host model unless `checkinterface`: any of our addresses on any interface. */
-  #acceptsFor(iface: NetInterface, dst: number): boolean {
+  #acceptsFor(iface: NetInterface, dst: number, bcast: boolean): boolean {
     if (dst >>> 28 === 0xe) return dst === 0xe0000001; // all-hosts; no other groups joined yet
-    if (this.isBroadcast(dst, iface)) return true;
+    if (bcast) return true;
     if (this.#ctx.tunables.ip.checkinterface !== 0 && !iface.isLoopback) {
       return iface.inet.some((a) => a.addr === dst);
     }
