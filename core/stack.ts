@@ -22,11 +22,11 @@
  * const wire: [Stack, Uint8Array][] = [];
  * const portA = a.attachInterface("sim", {
  *   mtu: 1500, lladdr: new Uint8Array([2, 0, 0, 0, 0, 1]), flags: IFF.BROADCAST,
- *   transmit: (frame) => wire.push([b, frame.slice()]),
+ *   transmit: (frame) => void wire.push([b, frame.slice()]),
  * }, { prefix: "en" });
  * const portB = b.attachInterface("sim", {
  *   mtu: 1500, lladdr: new Uint8Array([2, 0, 0, 0, 0, 2]), flags: IFF.BROADCAST,
- *   transmit: (frame) => wire.push([a, frame.slice()]),
+ *   transmit: (frame) => void wire.push([a, frame.slice()]),
  * }, { prefix: "en" });
  * a.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
  * b.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
