@@ -4,7 +4,9 @@
  *
  * This module is the door for programs:
  * - {@linkcode Stack}: a whole stack embedded in-process (sans-I/O: frames and
- *   time go in, frames and events come out).
+ *   time go in, frames and events come out; see its module for a two-stack
+ *   example), with {@linkcode IpAddr} and {@linkcode RouteOut} for the route
+ *   lookup senders use.
  * - {@linkcode connectStack}: the control client that `ifconfig`, `netstat` and
  *   `sysctl` use, to configure and inspect a running daemon.
  * - {@linkcode ErrnoError}: the one error type, carrying an errno name.
@@ -28,9 +30,19 @@
  * @module
  */
 
-export { Stack, type StackOptions, VERSION } from "./core/stack.ts";
+export { Stack, type StackOptions, type StackSysctl, VERSION } from "./core/stack.ts";
+export { Endpoint, IpAddr, type IpFamily } from "./core/net/inet_addr.ts";
+export { RouteOut } from "./core/net/route_out.ts";
+export { IFF } from "./core/link/if_flags.ts";
+export type { RawDatagram } from "./core/socket/raw.ts";
+export type { ProtoCounters } from "./core/stats.ts";
 export { type Errno, ErrnoError, errnoNumber, strerror } from "./core/errno.ts";
 export type * from "./core/control/ops.ts";
-export type { DriverHost, DriverModule, InterfaceSpec } from "./core/link/driver.ts";
+export type {
+  AttachedInterface,
+  DriverHost,
+  DriverModule,
+  InterfaceSpec,
+} from "./core/link/driver.ts";
 export { connectStack, StackUnreachableError } from "./tools/client.ts";
 export type { ControlClient } from "./tools/tool_context.ts";
