@@ -32,8 +32,24 @@ export class IpAddr {
   family: IpFamily = 4;
   /** The IPv4 address as an unsigned 32-bit number (0 for IPv6). */
   v4 = 0;
-  /** 16 bytes: the IPv6 address, or `::ffff:` and the IPv4 address. */
-  readonly bytes: Uint8Array = new Uint8Array(16);
+  readonly #bytes: Uint8Array = new Uint8Array(16);
+  #bytesStale = false;
+
+  /** 16 bytes: the IPv6 address, or `::ffff:` and the IPv4 address (the same array each time). */
+  get bytes(): Uint8Array {
+    const b = this.#bytes;
+    if (this.#bytesStale) {
+      const addr = this.v4;
+      for (let i = 0; i < 10; i++) b[i] = 0;
+      b[10] = b[11] = 0xff;
+      b[12] = addr >>> 24;
+      b[13] = (addr >>> 16) & 0xff;
+      b[14] = (addr >>> 8) & 0xff;
+      b[15] = addr & 0xff;
+      this.#bytesStale = false;
+    }
+    return b;
+  }
   /** Interface index of a scoped (link-local) IPv6 address; 0 when none. */
   zone = 0;
 
@@ -41,14 +57,9 @@ export class IpAddr {
   setV4(addr: number): this {
     this.family = 4;
     this.v4 = addr >>> 0;
-    const b = this.bytes;
-    b.fill(0, 0, 10);
-    b[10] = b[11] = 0xff;
-    b[12] = addr >>> 24;
-    b[13] = (addr >>> 16) & 0xff;
-    b[14] = (addr >>> 8) & 0xff;
-    b[15] = addr & 0xff;
     this.zone = 0;
+    // The mapped form is written when `bytes` is read: a sender's route lookup need not pay for it.
+    this.#bytesStale = true;
     return this;
   }
 
@@ -56,7 +67,8 @@ export class IpAddr {
   setV6(src: Uint8Array, at = 0, zone = 0): this {
     this.family = 6;
     this.v4 = 0;
-    const b = this.bytes;
+    this.#bytesStale = false;
+    const b = this.#bytes;
     for (let i = 0; i < 16; i++) b[i] = src[at + i];
     this.zone = zone;
     return this;
@@ -66,7 +78,8 @@ export class IpAddr {
   set(other: IpAddr): this {
     this.family = other.family;
     this.v4 = other.v4;
-    this.bytes.set(other.bytes);
+    this.#bytes.set(other.bytes);
+    this.#bytesStale = false;
     this.zone = other.zone;
     return this;
   }

@@ -36,6 +36,7 @@ import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts
 import { RouteOut } from "./route_out.ts";
 import { formatIp4 } from "./ip_addr.ts";
 import { copyBytes } from "../wire/bytes.ts";
+import { IntPairMap } from "../lib/int_pair_map.ts";
 
 /** How long an incomplete datagram is kept (NetBSD IPFRAGTTL: 60 half-second ticks). */
 export const IPFRAG_TIMEOUT_MS = 30_000;
@@ -126,13 +127,23 @@ export class Ipv4Layer implements NetLayer {
     });
   }
 
-  /** Whether `addr` is an address of one of our interfaces. */
+  /** Whether `addr` is an address of one of our interfaces (a hashed lookup). */
   isLocal(addr: number): boolean {
-    for (const iface of this.#ctx.interfaces()) {
-      for (const a of iface.inet) if (a.addr === addr) return true;
+    const gen = this.#ctx.routeGeneration;
+    // Every address change moves the route generation: rebuild the index then, not per packet.
+    if (gen !== this.#localGeneration) {
+      this.#local.clear();
+      for (const iface of this.#ctx.interfaces()) {
+        for (const a of iface.inet) this.#local.set(0, a.addr, iface);
+      }
+      this.#localGeneration = gen;
     }
-    return false;
+    return this.#local.has(0, addr);
   }
+
+  /** Our IPv4 addresses, and the route generation they were gathered under. */
+  readonly #local = new IntPairMap<NetInterface>();
+  #localGeneration = -1;
 
   /** Whether `addr` is a broadcast address on `iface` (limited, directed, or the old zero-host form). */
   isBroadcast(addr: number, iface: NetInterface): boolean {
