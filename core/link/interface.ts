@@ -122,30 +122,14 @@ export class NetInterface {
    * throws counts an output error; the frame is only borrowed for the call.
    */
   send(frame: Uint8Array): boolean {
-    if (!(this.flags & IFF.UP)) {
-      this.stats.oerrors++;
-      return false;
-    }
-    try {
-      if (this.spec.transmit(frame) === false) {
-        this.stats.oerrors++;
-        return false;
-      }
-    } catch {
-      this.stats.oerrors++;
-      return false;
-    }
-    this.stats.opackets++;
-    this.stats.obytes += frame.length;
-    if (frame.length > 0 && (frame[0] & 1) && this.linkType === "ethernet") this.stats.omcasts++;
-    return true;
+    return this.sendAt(frame, 0, frame.length);
   }
 
   /** Hands a packet buffer's frame to the driver (see {@linkcode NetInterface.sendAt}). */
   sendPacket(pkt: PacketBuffer): boolean {
     // Without transmitAt the driver needs a view: the buffer's own, reused while its shape holds.
-    if (this.spec.transmitAt === undefined) return this.send(pkt.view());
-    return this.sendAt(pkt.bytes, pkt.start, pkt.length);
+    if (this.spec.transmitAt === undefined) return this.#counted(pkt.view(), 0, pkt.length, null);
+    return this.#counted(pkt.bytes, pkt.start, pkt.length, this.spec.transmitAt);
   }
 
   /**
@@ -155,13 +139,25 @@ export class NetInterface {
    */
   sendAt(bytes: Uint8Array, offset: number, length: number): boolean {
     const at = this.spec.transmitAt;
-    if (at === undefined) return this.send(bytes.subarray(offset, offset + length));
+    if (at !== undefined) return this.#counted(bytes, offset, length, at);
+    const whole = offset === 0 && length === bytes.length;
+    return this.#counted(whole ? bytes : bytes.subarray(offset, offset + length), 0, length, null);
+  }
+
+  /** Transmits (by `at`, or `transmit` on the whole of `bytes`) and counts the outcome. */
+  #counted(
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    at: InterfaceSpec["transmitAt"] | null,
+  ): boolean {
     if (!(this.flags & IFF.UP)) {
       this.stats.oerrors++;
       return false;
     }
     try {
-      if (at.call(this.spec, bytes, offset, length) === false) {
+      const sent = at ? at.call(this.spec, bytes, offset, length) : this.spec.transmit(bytes);
+      if (sent === false) {
         this.stats.oerrors++;
         return false;
       }
