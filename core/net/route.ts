@@ -208,8 +208,11 @@ function hash6(w0: number, w1: number, w2: number, w3: number): number {
   return (h ^ (h >>> 15)) | 0;
 }
 
-/** The hash of `addr`'s first `len` bits. */
-function prefixHash6(addr: Uint8Array, len: number): number {
+/**
+ * The 32-bit hash of `addr`'s first `len` bits: the key of its bucket in the
+ * IPv6 table (exported so tests can build colliding destinations).
+ */
+export function prefixHash6(addr: Uint8Array, len: number): number {
   const m = len * 4;
   return hash6(
     word6(addr, 0) & MASK6[m],
