@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { IFF } from "../../core/link/if_flags.ts";
 import { NetInterface } from "../../core/link/interface.ts";
+import { Stack } from "../../core/stack.ts";
 import { formatIp6, parseIp6 } from "../../core/net/ip_addr.ts";
 import {
   prefixHash6,
@@ -349,3 +351,28 @@ for (const seed of [1, 2, 3, 0x5eed]) {
     assert.ok(scopedHits > 0, "no lookup matched a scoped route");
   });
 }
+
+Deno.test("destroying an interface takes the routes through it and scoped to it, not a namesake's", () => {
+  const stack = new Stack({ inet6: true });
+  const attach = () =>
+    stack.attachInterface("d", {
+      mtu: 1500,
+      lladdr: new Uint8Array([2, 0, 0, 0, 0, 1]),
+      flags: IFF.BROADCAST | IFF.MULTICAST,
+      transmit() {},
+    }, { prefix: "en" });
+  attach();
+  stack.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
+  stack.addAddress("en0", { family: "inet6", addr: "fe80::2%en0" });
+  stack.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
+  const onEn0 = (r: { ifname: string; dst: string }) =>
+    r.ifname === "en0" || r.dst.endsWith("%en0");
+  assert.equal(stack.routeInfo().filter(onEn0).length, 4);
+  stack.destroyInterface("en0");
+  assert.deepEqual(stack.routeInfo().filter(onEn0), []);
+  // A new interface may take the name; the routes it gets are its own.
+  attach();
+  stack.addAddress("en0", { family: "inet", addr: "198.51.100.2", netmask: "255.255.255.0" });
+  assert.deepEqual(stack.routeInfo().filter(onEn0).map((r) => r.dst), ["198.51.100.0"]);
+  assert.equal(stack.getRoute("inet", "198.51.100.9").route.ifname, "en0");
+});
