@@ -298,8 +298,8 @@ export class StackCore implements StackContext {
 
   /** Detaches an interface with its addresses, routes and neighbours. */
   detachInterface(iface: NetInterface): void {
-    this.routes4.deleteByInterface(iface.name);
-    this.routes6.deleteByInterface(iface.name, iface.index);
+    this.routes4.deleteByInterface(iface);
+    this.routes6.deleteByInterface(iface);
     this.arp.forgetInterface(iface.index);
     this.ip4.flows.clear();
     this.ip6?.nd.forgetInterface(iface);

@@ -195,7 +195,7 @@ export class StackControl {
       if (spec.family === "inet6") {
         const running = (iface.flags & (IFF.UP | IFF.RUNNING)) === (IFF.UP | IFF.RUNNING);
         const before = iface.inet6.length;
-        const entry = addInet6(iface, spec, core.routes6, core.loopbackInterface.name);
+        const entry = addInet6(iface, spec, core.routes6, core.loopbackInterface);
         // A new address on a running interface is tentative until DAD passes.
         if (iface.inet6.length > before) core.ip6?.nd.addressAdded(iface, entry, running);
       } else {
@@ -357,9 +357,7 @@ export class StackControl {
     if (a === null) throw new ErrnoError("EINVAL", `address ${addr}`);
     if (!mac) throw new ErrnoError("EINVAL", `link address ${lladdr}`);
     const route = core.routes4.lookup(a);
-    const iface: NetInterface | null = route && !(route.flags & RTF.GATEWAY)
-      ? core.interface(route.ifName)
-      : null;
+    const iface: NetInterface | null = route && !(route.flags & RTF.GATEWAY) ? route.iface : null;
     if (!iface || iface.linkType !== "ethernet") throw new ErrnoError("ENETUNREACH", addr);
     core.run(() => core.arp.cache.set(iface.index, a, mac, opts, core.now()));
     return core.arp.list().find((n) => n.addr === formatIp4(a) && n.ifname === iface.name)!;

@@ -50,7 +50,7 @@ function addInet4Route(iface: NetInterface, a: Inet4Addr, routes: RouteTable4): 
   if (iface.isLoopback || (iface.flags & IFF.POINTOPOINT)) {
     const dst = a.dst ?? a.addr;
     const gateway = { kind: "inet", addr: a.addr } as const;
-    routes.add({ dst, prefixlen: 32, gateway, flags: RTF.UP | RTF.HOST, ifName: iface.name, mtu });
+    routes.add({ dst, prefixlen: 32, gateway, flags: RTF.UP | RTF.HOST, iface, mtu });
     return;
   }
   const prefixlen = maskToPrefix4(a.mask) ?? 32;
@@ -59,7 +59,7 @@ function addInet4Route(iface: NetInterface, a: Inet4Addr, routes: RouteTable4): 
     prefixlen,
     gateway: { kind: "link", ifIndex: iface.index },
     flags: RTF.UP | (prefixlen === 32 ? RTF.HOST : RTF.CLONING),
-    ifName: iface.name,
+    iface,
     mtu,
   });
 }
@@ -67,12 +67,12 @@ function addInet4Route(iface: NetInterface, a: Inet4Addr, routes: RouteTable4): 
 function deleteInet4Route(iface: NetInterface, a: Inet4Addr, routes: RouteTable4): void {
   if (iface.isLoopback || (iface.flags & IFF.POINTOPOINT)) {
     const r = routes.find(a.dst ?? a.addr, 32);
-    if (r?.ifName === iface.name) routes.delete(a.dst ?? a.addr, 32);
+    if (r?.iface === iface) routes.delete(a.dst ?? a.addr, 32);
     return;
   }
   const prefixlen = maskToPrefix4(a.mask) ?? 32;
   const r = routes.find(a.addr, prefixlen);
-  if (r?.ifName === iface.name) routes.delete(a.addr, prefixlen);
+  if (r?.iface === iface) routes.delete(a.addr, prefixlen);
 }
 
 /** Adds or updates an IPv4 address (SIOCAIFADDR). */
@@ -117,7 +117,12 @@ export function deleteInet(
 }
 
 /** The routes an IPv6 address brings (NetBSD 4: prefix route, and a local host route via lo0). */
-function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, lo0: string): void {
+function addInet6Routes(
+  iface: NetInterface,
+  a: Inet6Addr,
+  routes: RouteTable6,
+  lo0: NetInterface,
+): void {
   const zone = isLinkLocal6(a.addr) ? iface.index : undefined;
   const mtu = iface.isLoopback ? iface.mtu : 0;
   if (iface.isLoopback && a.prefixlen === 128) {
@@ -127,7 +132,7 @@ function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, 
       prefixlen: 128,
       gateway,
       flags: RTF.UP | RTF.HOST,
-      ifName: iface.name,
+      iface,
       mtu,
     });
     return;
@@ -143,7 +148,7 @@ function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, 
       zone,
       gateway,
       flags,
-      ifName: iface.name,
+      iface,
       mtu,
     });
   }
@@ -156,7 +161,7 @@ function addInet6Routes(iface: NetInterface, a: Inet6Addr, routes: RouteTable6, 
     zone,
     gateway,
     flags: RTF.UP | RTF.HOST | RTF.LLINFO,
-    ifName: iface.isLoopback ? iface.name : lo0,
+    iface: iface.isLoopback ? iface : lo0,
     mtu: 0,
   });
 }
@@ -175,7 +180,7 @@ export function addInet6(
   iface: NetInterface,
   spec: Inet6Spec,
   routes: RouteTable6,
-  lo0: string,
+  lo0: NetInterface,
 ): Inet6Addr {
   const addr = ip6OrThrow(spec.addr, iface);
   const prefixlen = spec.prefixlen ?? 64;

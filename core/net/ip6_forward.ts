@@ -90,7 +90,7 @@ export class Ip6Forwarder {
       this.#error(inIface, ip, len, ICMP6_TYPE.DST_UNREACH, ICMP6_UNREACH.REJECT_ROUTE, 0);
       return;
     }
-    const out = ctx.interfaceByName(route.ifName);
+    const out = route.iface;
     if (!out || out.isLoopback) {
       st.cantforward++;
       return;

@@ -241,8 +241,7 @@ export class Ipv4Layer implements NetLayer {
       const route = ctx.routes4.lookup(dst);
       if (!route) return "ENETUNREACH";
       if (route.flags & RTF.REJECT) return "EHOSTUNREACH";
-      via = ctx.interfaceByName(route.ifName) ?? null;
-      if (via === null) return "ENETUNREACH";
+      via = route.iface;
       if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet") nextHop = route.gateway.addr;
       mtu = route.mtu || via.mtu;
       flags = route.flags;
@@ -334,8 +333,8 @@ export class Ipv4Layer implements NetLayer {
     const ctx = this.#ctx;
     const route = ctx.routes4.lookup(dst);
     if (!route || route.flags & (RTF.REJECT | RTF.BLACKHOLE)) return;
-    const iface = ctx.interfaceByName(route.ifName);
-    if (!iface || mtu >= (route.mtu || iface.mtu)) return;
+    const iface = route.iface;
+    if (mtu >= (route.mtu || iface.mtu)) return;
     if (route.prefixlen === 32) {
       route.mtu = mtu;
       ctx.routes4.generation++; // senders holding a RouteOut must see the new MTU
@@ -345,7 +344,7 @@ export class Ipv4Layer implements NetLayer {
         prefixlen: 32,
         gateway: route.gateway,
         flags: (route.flags & (RTF.UP | RTF.GATEWAY)) | RTF.HOST | RTF.DYNAMIC,
-        ifName: route.ifName,
+        iface: route.iface,
         mtu,
       });
     }
@@ -497,8 +496,8 @@ export class Ipv4Layer implements NetLayer {
         this.icmp.error(inIface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.HOST, 0, linkBcast);
         return;
       }
-      const out = this.#ctx.interfaceByName(route.ifName);
-      if (!out || out.isLoopback) {
+      const out = route.iface;
+      if (out.isLoopback) {
         st.cantforward++;
         return;
       }

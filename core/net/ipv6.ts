@@ -591,16 +591,16 @@ export class Ipv6Layer implements NetLayer {
       via = forced;
       if (!via) {
         const r = ctx.routes6.lookup(dst);
-        via = r ? ctx.interfaceByName(r.ifName) : undefined;
+        via = r?.iface;
         if (!via) return "ENETUNREACH";
       }
       srcZone = via.index;
     } else {
       if (scoped && z === undefined) return "EHOSTUNREACH"; // a link-local destination needs a %zone
       const route = ctx.routes6.lookup(dst, z);
-      if (route && (!forced || route.ifName === forced.name || this.isLocal(dst))) {
+      if (route && (!forced || route.iface === forced || this.isLocal(dst))) {
         if (route.flags & RTF.REJECT) return "EHOSTUNREACH";
-        via = ctx.interfaceByName(route.ifName);
+        via = route.iface;
         if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet6") {
           nextHop = route.gateway.addr;
         }
@@ -649,8 +649,8 @@ export class Ipv6Layer implements NetLayer {
     const scoped = isLinkLocal6(dst);
     const route = ctx.routes6.lookup(dst, scoped ? zone : undefined);
     if (!route) return;
-    const iface = ctx.interfaceByName(route.ifName);
-    if (!iface || iface.isLoopback) return;
+    const iface = route.iface;
+    if (iface.isLoopback) return;
     const current = route.mtu || this.linkMtu(iface);
     if (mtu >= current) return;
     ctx.stats.icmp6.pmtuchg++;
@@ -665,7 +665,7 @@ export class Ipv6Layer implements NetLayer {
       gateway: route.gateway,
       gatewayZone: route.gatewayZone,
       flags: RTF.UP | RTF.HOST | RTF.DYNAMIC | (route.flags & RTF.GATEWAY),
-      ifName: route.ifName,
+      iface: route.iface,
       mtu,
     };
     if (!ctx.routes6.add(host)) return;

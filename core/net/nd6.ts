@@ -258,7 +258,7 @@ export class Nd6Layer {
         iface,
         { family: "inet6", addr: formatIp6(ll), prefixlen: 64 },
         this.#ctx.routes6,
-        this.#ctx.interfaces()[0].name,
+        this.#ctx.interfaces()[0],
       );
       this.startDad(iface, entry);
     }
@@ -345,7 +345,7 @@ export class Nd6Layer {
     else if (!isLinkLocal6(addr)) {
       const route = ctx.routes6.lookup(addr);
       if (route && !(route.flags & RTF.GATEWAY)) {
-        iface = ctx.interfaces().find((i) => i.name === route.ifName);
+        iface = route.iface;
       }
     }
     if (!iface || iface.linkType !== "ethernet") {
@@ -416,7 +416,7 @@ export class Nd6Layer {
       iface,
       { family: "inet6", addr: formatIp6(addr), prefixlen, ...lifetimes },
       this.#ctx.routes6,
-      this.#ctx.interfaces()[0].name,
+      this.#ctx.interfaces()[0],
     );
     this.startDad(iface, entry);
     return entry;

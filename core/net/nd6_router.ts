@@ -371,7 +371,7 @@ export class Nd6Router {
       gateway: { kind: "inet6", addr: r.addr },
       gatewayZone: r.iface.index,
       flags: RTF.UP | RTF.GATEWAY,
-      ifName: r.iface.name,
+      iface: r.iface,
       mtu: 0,
     });
     this.#installed = r;
@@ -404,7 +404,7 @@ export class Nd6Router {
         prefixlen: plen,
         gateway: { kind: "link", ifIndex: iface.index },
         flags: RTF.UP | RTF.CLONING,
-        ifName: iface.name,
+        iface,
         mtu: 0,
       });
       p = { prefix, prefixlen: plen, iface, expire: Infinity, routeAdded, timer: null };
@@ -547,7 +547,7 @@ export class Nd6Router {
     const route = ctx.routes6.lookup(dst, zone);
     if (
       !route || !(route.flags & RTF.GATEWAY) || route.gateway.kind !== "inet6" ||
-      !ip6Equal(route.gateway.addr, ip.src) || route.ifName !== iface.name
+      !ip6Equal(route.gateway.addr, ip.src) || route.iface !== iface
     ) {
       ctx.stats.icmp6.badredirect++;
       return;
@@ -565,7 +565,7 @@ export class Nd6Router {
       gateway: onLink ? { kind: "link", ifIndex: iface.index } : { kind: "inet6", addr: target },
       gatewayZone: onLink ? undefined : iface.index,
       flags: RTF.UP | RTF.HOST | RTF.DYNAMIC | (onLink ? 0 : RTF.GATEWAY),
-      ifName: iface.name,
+      iface,
       mtu: 0,
     });
     ctx.stats.route.dynamic++;

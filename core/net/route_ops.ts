@@ -69,7 +69,7 @@ export function route4Info(r: RouteEntry<Route4>): RouteInfo {
     refs: r.refs,
     use: r.use,
     mtu: r.mtu,
-    ifname: r.ifName,
+    ifname: r.iface.name,
   };
 }
 
@@ -89,7 +89,7 @@ export function route6Info(ctx: RouteContext, r: RouteEntry<Route6>): RouteInfo 
     refs: r.refs,
     use: r.use,
     mtu: r.mtu,
-    ifname: r.ifName,
+    ifname: r.iface.name,
   };
 }
 
@@ -134,14 +134,14 @@ function dst6(
 /** A reject/blackhole route's interface: the gateway's if it is reachable, else lo0. */
 function discardIface4(ctx: RouteContext, gw: number): NetInterface {
   const r = ctx.routes4.lookup(gw);
-  return r && !(r.flags & RTF.GATEWAY) ? ifaceByName(ctx, r.ifName) : ctx.interfaces()[0];
+  return r && !(r.flags & RTF.GATEWAY) ? r.iface : ctx.interfaces()[0];
 }
 
 /** The interface whose connected (non-gateway) route covers an IPv4 address. */
 function ifaceForGateway4(ctx: RouteContext, gw: number): NetInterface {
   const r = ctx.routes4.lookup(gw);
   if (!r || (r.flags & RTF.GATEWAY)) throw new ErrnoError("ENETUNREACH", "gateway");
-  return ifaceByName(ctx, r.ifName);
+  return r.iface;
 }
 
 /** The marks route(8) may set besides UP, GATEWAY, HOST, STATIC, REJECT and BLACKHOLE. */
@@ -162,12 +162,14 @@ function isDiscard(spec: RouteSpec): boolean {
 }
 
 /** `-link`: the route's gateway is a link-layer address on a named interface. */
-function linkGateway(ctx: RouteContext, spec: RouteSpec): { kind: "lladdr"; mac: Uint8Array } {
+function linkGateway(
+  ctx: RouteContext,
+  spec: RouteSpec,
+): { gateway: { kind: "lladdr"; mac: Uint8Array }; iface: NetInterface } {
   const mac = parseLinkAddress(spec.linkGateway ?? "");
   if (!mac) throw new ErrnoError("EINVAL", `gateway ${spec.linkGateway}`);
   if (!spec.ifname) throw new ErrnoError("EINVAL", "a link gateway needs an interface");
-  ifaceByName(ctx, spec.ifname);
-  return { kind: "lladdr", mac };
+  return { gateway: { kind: "lladdr", mac }, iface: ifaceByName(ctx, spec.ifname) };
 }
 
 function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
@@ -175,8 +177,8 @@ function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
   const host = len === 32 && spec.prefixlen === null ? RTF.HOST : 0;
   const mtu = spec.mtu ?? 0;
   if (spec.linkGateway !== undefined) {
-    const gateway = linkGateway(ctx, spec);
-    return { dst, prefixlen: len, gateway, flags: flagsOf(spec, host), ifName: spec.ifname!, mtu };
+    const { gateway, iface } = linkGateway(ctx, spec);
+    return { dst, prefixlen: len, gateway, flags: flagsOf(spec, host), iface, mtu };
   }
   if (spec.gateway === undefined || spec.gateway === "") {
     // An interface route (`-interface`): destinations are on the link itself.
@@ -188,7 +190,7 @@ function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
       : null;
     if (!iface) throw new ErrnoError("EINVAL", "gateway");
     const gateway = { kind: "link", ifIndex: iface.index } as const;
-    return { dst, prefixlen: len, gateway, flags: flagsOf(spec, host), ifName: iface.name, mtu };
+    return { dst, prefixlen: len, gateway, flags: flagsOf(spec, host), iface, mtu };
   }
   const gw = parseIp4(spec.gateway);
   if (gw === null) throw new ErrnoError("EINVAL", `gateway ${spec.gateway}`);
@@ -201,7 +203,7 @@ function build4(ctx: RouteContext, spec: RouteSpec): Route4 {
   // A gateway that is one of the interface's own addresses makes an interface route (NetBSD).
   const own = iface.inet.some((a) => a.addr === gw);
   const flags = flagsOf(spec, host | (own ? 0 : RTF.GATEWAY));
-  return { dst, prefixlen: len, gateway, flags, ifName: iface.name, mtu };
+  return { dst, prefixlen: len, gateway, flags, iface, mtu };
 }
 
 function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
@@ -210,9 +212,9 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
   const host = len === 128 && spec.prefixlen === null ? RTF.HOST : 0;
   const mtu = spec.mtu ?? 0;
   if (spec.linkGateway !== undefined) {
-    const gateway = linkGateway(ctx, spec);
+    const { gateway, iface } = linkGateway(ctx, spec);
     const flags = flagsOf(spec, host);
-    return { dst, prefixlen: len, zone, gateway, flags, ifName: spec.ifname!, mtu };
+    return { dst, prefixlen: len, zone, gateway, flags, iface, mtu };
   }
   if (spec.gateway === undefined || spec.gateway === "") {
     const lo = ctx.interfaces()[0];
@@ -223,15 +225,7 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
       : null;
     if (!iface) throw new ErrnoError("EINVAL", "gateway");
     const gateway = { kind: "link", ifIndex: iface.index } as const;
-    return {
-      dst,
-      prefixlen: len,
-      zone,
-      gateway,
-      flags: flagsOf(spec, host),
-      ifName: iface.name,
-      mtu,
-    };
+    return { dst, prefixlen: len, zone, gateway, flags: flagsOf(spec, host), iface, mtu };
   }
   const { addr: gwText, zone: gwZoneName } = splitZone(spec.gateway);
   const gw = parseIp6(gwText);
@@ -245,7 +239,7 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
   else {
     const r = ctx.routes6.lookup(gw);
     const onLink = r !== null && r !== undefined && !(r.flags & RTF.GATEWAY);
-    if (onLink) iface = ifaceByName(ctx, r.ifName);
+    if (onLink) iface = r.iface;
     else if (isDiscard(spec)) iface = ctx.interfaces()[0];
     else throw new ErrnoError("ENETUNREACH", "gateway");
   }
@@ -257,7 +251,7 @@ function build6(ctx: RouteContext, spec: RouteSpec): Route6 {
     gatewayZone: isLinkLocal6(gw) ? iface.index : undefined,
     gateway,
     flags: flagsOf(spec, host | RTF.GATEWAY),
-    ifName: iface.name,
+    iface,
     mtu,
   };
 }
@@ -331,7 +325,7 @@ export function getRoute(
     const r = ctx.routes6.lookup(dst, zoneIndex);
     if (!r) throw new ErrnoError("ESRCH", "route get");
     r.use++;
-    const iface = ifaceByName(ctx, r.ifName);
+    const iface = r.iface;
     const src = iface.inet6.find((a) => isLinkLocal6(a.addr) === isLinkLocal6(dst)) ??
       iface.inet6[0];
     const out: RouteGetInfo = { route: route6Info(ctx, r) };
@@ -343,7 +337,7 @@ export function getRoute(
   const r = ctx.routes4.lookup(dst);
   if (!r) throw new ErrnoError("ESRCH", "route get");
   r.use++;
-  const iface = ifaceByName(ctx, r.ifName);
+  const iface = r.iface;
   const out: RouteGetInfo = { route: route4Info(r) };
   if (!(r.flags & RTF.HOST)) out.mask = formatIp4(prefixToMask4(r.prefixlen));
   if (iface.inet.length > 0) out.ifaddr = formatIp4(iface.inet[0].addr);
