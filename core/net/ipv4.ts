@@ -37,6 +37,7 @@ import { RouteOut } from "./route_out.ts";
 import { formatIp4 } from "./ip_addr.ts";
 import { copyBytes } from "../wire/bytes.ts";
 import { IntPairMap } from "../lib/int_pair_map.ts";
+import { learnPathMtu } from "./path_mtu.ts";
 
 /** How long an incomplete datagram is kept (NetBSD IPFRAGTTL: 60 half-second ticks). */
 export const IPFRAG_TIMEOUT_MS = 30_000;
@@ -326,39 +327,33 @@ export class Ipv4Layer implements NetLayer {
   }
 
   /**
-   * A smaller path MTU towards `dst`: kept on a dynamic host route (cloned from
-   * the route in use) for `net.inet.ip.mtudisctimeout` seconds.
+   * A smaller path MTU towards `dst`: kept on a host route (cloned from the
+   * route in use) for `net.inet.ip.mtudisctimeout` seconds.
    */
   #learnPathMtu(dst: number, mtu: number): void {
-    const ctx = this.#ctx;
-    const route = ctx.routes4.lookup(dst);
-    if (!route || route.flags & (RTF.REJECT | RTF.BLACKHOLE)) return;
-    const iface = route.iface;
-    if (mtu >= (route.mtu || iface.mtu)) return;
-    if (route.prefixlen === 32) {
-      route.mtu = mtu;
-      ctx.routes4.generation++; // senders holding a RouteOut must see the new MTU
-    } else {
-      ctx.routes4.add({
-        dst,
-        prefixlen: 32,
-        gateway: route.gateway,
-        flags: (route.flags & (RTF.UP | RTF.GATEWAY)) | RTF.HOST | RTF.DYNAMIC,
-        iface: route.iface,
-        mtu,
-      });
-    }
-    const made = ctx.routes4.find(dst, 32);
-    const timeout = ctx.tunables.ip.mtudisctimeout * 1000;
-    ctx.timers.schedule(ctx.now() + timeout, () => {
-      const r = ctx.routes4.find(dst, 32);
-      if (r !== made || !r) return;
-      if (r.flags & RTF.DYNAMIC) ctx.routes4.delete(dst, 32);
-      else {
-        r.mtu = 0;
-        ctx.routes4.generation++;
-      }
-    });
+    const table = this.#ctx.routes4;
+    learnPathMtu(
+      this.#ctx,
+      {
+        hostPrefix: 32,
+        lookup: () => table.lookup(dst),
+        host: () => table.find(dst, 32),
+        addHost: (from, mtu) =>
+          table.add({
+            dst,
+            prefixlen: 32,
+            gateway: from.gateway,
+            flags: (from.flags & (RTF.UP | RTF.GATEWAY)) | RTF.HOST | RTF.DYNAMIC,
+            iface: from.iface,
+            mtu,
+          }),
+        deleteHost: () => void table.delete(dst, 32),
+        touch: () => void table.generation++,
+      },
+      mtu,
+      (iface) => iface.mtu,
+      this.#ctx.tunables.ip.mtudisctimeout * 1000,
+    );
   }
 
   /** The source for a packet out of `iface` to `dst`: an address on dst's subnet, else the primary. */

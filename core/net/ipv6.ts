@@ -48,9 +48,9 @@ import { Ip6Forwarder } from "./ip6_forward.ts";
 import { addrUsable, isLoopback6, selectSource6 } from "./ip6_source.ts";
 import { RTF } from "./route_flags.ts";
 import { formatIp6, ip6Equal, isLinkLocal6 } from "./ip_addr.ts";
-import type { Route6, RouteEntry } from "./route.ts";
 import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
 import { RouteOut } from "./route_out.ts";
+import { learnPathMtu } from "./path_mtu.ts";
 
 /** How long a path MTU learned from Packet Too Big is kept (NetBSD: 10 minutes). */
 export const IP6_PMTU_TIMEOUT_MS = 600_000;
@@ -643,38 +643,36 @@ export class Ipv6Layer implements NetLayer {
     return selectSource6(this.#ctx, dst, out, zone);
   }
 
-  /** Records a smaller path MTU to `dst` as a dynamic host route (NetBSD's icmp6_mtudisc_update). */
+  /** Records a smaller path MTU to `dst` on a host route (NetBSD's icmp6_mtudisc_update). */
   #pathMtu(dst: Uint8Array, zone: number | undefined, mtu: number): void {
-    const ctx = this.#ctx;
-    const scoped = isLinkLocal6(dst);
-    const route = ctx.routes6.lookup(dst, scoped ? zone : undefined);
-    if (!route) return;
-    const iface = route.iface;
-    if (iface.isLoopback) return;
-    const current = route.mtu || this.linkMtu(iface);
-    if (mtu >= current) return;
-    ctx.stats.icmp6.pmtuchg++;
-    if (route.prefixlen === 128) {
-      route.mtu = mtu;
-      return;
-    }
-    const host: Route6 = {
-      dst: dst.slice(),
-      prefixlen: 128,
-      zone: scoped ? zone : undefined,
-      gateway: route.gateway,
-      gatewayZone: route.gatewayZone,
-      flags: RTF.UP | RTF.HOST | RTF.DYNAMIC | (route.flags & RTF.GATEWAY),
-      iface: route.iface,
+    const ctx = this.#ctx, table = ctx.routes6;
+    const z = isLinkLocal6(dst) ? zone : undefined;
+    const key = dst.slice(); // kept by the expiry timer: the caller's array is reused
+    const changed = learnPathMtu(
+      ctx,
+      {
+        hostPrefix: 128,
+        lookup: () => table.lookup(key, z),
+        host: () => table.find(key, 128, z),
+        addHost: (from, mtu) =>
+          table.add({
+            dst: key,
+            prefixlen: 128,
+            zone: z,
+            gateway: from.gateway,
+            gatewayZone: from.gatewayZone,
+            flags: RTF.UP | RTF.HOST | RTF.DYNAMIC | (from.flags & RTF.GATEWAY),
+            iface: from.iface,
+            mtu,
+          }),
+        deleteHost: () => void table.delete(key, 128, z),
+        touch: () => void table.generation++,
+      },
       mtu,
-    };
-    if (!ctx.routes6.add(host)) return;
-    const added: RouteEntry<Route6> | undefined = ctx.routes6.find(host.dst, 128, host.zone);
-    ctx.timers.schedule(ctx.now() + IP6_PMTU_TIMEOUT_MS, () => {
-      if (added && ctx.routes6.find(host.dst, 128, host.zone) === added) {
-        ctx.routes6.delete(host.dst, 128, host.zone);
-      }
-    });
+      (iface) => this.linkMtu(iface),
+      IP6_PMTU_TIMEOUT_MS,
+    );
+    if (changed) ctx.stats.icmp6.pmtuchg++;
   }
 
   /** Hands a finished packet to the link, fragmenting a local one that exceeds `mtu`. */

@@ -362,6 +362,13 @@ Deno.test("a smaller next-hop MTU gets Packet Too Big; the sender then fragments
   net.run();
   assert.equal(ofType(got, ICMP6_TYPE.ECHO_REPLY).length, 1);
   assert.equal(h1.stats.ip6.fragmented, 1);
+  // The learned MTU lasts ten minutes (NetBSD's pmtu_expire), then the dynamic route goes.
+  const generation = h1.routeGeneration;
+  net.advance(599_000);
+  assert.ok(h1.routeInfo().some((x) => x.dst === "2001:db8:2::10"));
+  net.advance(2_000);
+  assert.equal(h1.routeInfo().find((x) => x.dst === "2001:db8:2::10"), undefined);
+  assert.notEqual(h1.routeGeneration, generation, "senders holding the route look it up again");
 });
 
 Deno.test("the router redirects a host to an on-link destination", () => {
