@@ -440,6 +440,8 @@ function inet6Decl(): Decl {
       int("nd6_umaxtries", 3, "Number of unicast discovery attempts", nonNeg),
       int("nd6_mmaxtries", 3, "Number of multicast discovery attempts", nonNeg),
       flag("nd6_useloopback", 1, "Use loopback interface for local traffic"),
+      // QNX's io-pkt ships 0 (NetBSD 1): no Node Information replies until set.
+      int("nodeinfo", 0, "Respond to node information requests", nonNeg),
       int("nd6_maxnudhint", 0, "Maximum neighbor unreachable hint count", nonNeg),
       flag("nd6_debug", 0, "Enable neighbor discovery debug output"),
       table("nd6_drlist", "Default router list"),

@@ -88,6 +88,8 @@ export class Icmp6Tunables {
   nd6Umaxtries = 0;
   nd6Mmaxtries = 0;
   errppslimit = ICMP6_ERRPPS_DEFAULT;
+  /** Which Node Information queries are answered (bit 1 name, bit 2 addresses; 0 none). */
+  nodeinfo = 0;
 }
 
 /** Every hot knob of a stack, kept current by its sysctl tree. */
@@ -172,5 +174,6 @@ export const TUNABLE_NAMES: {
     nd6Umaxtries: "net.inet6.icmp6.nd6_umaxtries",
     nd6Mmaxtries: "net.inet6.icmp6.nd6_mmaxtries",
     errppslimit: "net.inet6.icmp6.errppslimit",
+    nodeinfo: "net.inet6.icmp6.nodeinfo",
   },
 };

@@ -3,9 +3,12 @@
  * the stack's raw ICMPv6 socket.
  *
  * ```
- * ping6 [-dfnqv] [-c count] [-h hoplimit] [-I interface] [-i wait] [-l preload]
- *       [-p pattern] [-S sourceaddr] [-s packetsize] host
+ * ping6 [-dfHmnNqtvwW] [-a [aAclsg]] [-b sockbufsiz] [-c count]
+ *       [-I interface] [-i wait] [-l preload] [-p pattern] [-S sourceaddr]
+ *       [-s packetsize] [-h hoplimit] [hops...] [-g gateway] host
  * ```
+ * The options of NetBSD 4's KAME ping6 (ping6.c 1.6x, KAME 1.164), which has
+ * no `-X` or `-e`: those are unknown options, with the usage.
  *
  * Output (§5.6 of the reference; integer milliseconds, as QNX 7.0 prints them):
  * ```
@@ -34,9 +37,16 @@
  *   quoted header. `-v`'s ` dst=` on reply lines needs the reply's
  *   destination, which the raw-socket event does not carry, so it is left out.
  * - Exit status: 0 when any reply came, 1 when none did, 2 on an error.
- * - `-a`, `-b`, `-g`, `-H`, `-m`, `-N`, `-t`, `-w`, `-W` and intermediate
- *   hops need node-information queries, routing headers or socket options the
- *   control protocol does not carry: refused with `ping6: -X: not supported`.
+ * - `-w`, `-W`, `-a`, `-t` send Node Information queries ({@linkcode
+ *   buildNiQuery}) and print the replies as KAME does; `-N` sends to the Node
+ *   Information group of the name; `-g` is IPV6_NEXTHOP and `-m` IPV6_USE_MIN_MTU
+ *   (KAME's default asks for 1280-byte fragments; `-m` the kernel's default,
+ *   `-mm` the path MTU even for multicast), both carried by `sockSendTo`.
+ * - `-H` asks for names, but with no resolver to ask the addresses print
+ *   numerically, as getnameinfo() does when a lookup fails. `-b` sets a socket
+ *   buffer size, which raw sockets here do not have: accepted, no effect.
+ * - `-R` fails as on NetBSD (no IPV6_REACHCONF); intermediate hops (a type 0
+ *   routing header) are refused.
  *
  * @example
  * ```ts ignore
@@ -53,6 +63,17 @@ import type { SocketEvent } from "../core/control/ops.ts";
 import { ErrnoError } from "../core/errno.ts";
 import { formatIp6, isLinkLocal6, parseIp6, splitZone } from "../core/net/ip_addr.ts";
 import { getopt, getoptMessage } from "./getopt.ts";
+import { nodeInfoGroup } from "../core/net/icmp6_ni.ts";
+import {
+  buildNiQuery,
+  isMyNiReply,
+  niIcmpText,
+  type NiMode,
+  niQueryLength,
+  niReplyText,
+  niSequence,
+  parseAddrType,
+} from "./ping6_ni.ts";
 import {
   errorText,
   fillEchoData,
@@ -77,6 +98,8 @@ const ICMP6_TIME_EXCEEDED = 3;
 const ICMP6_PARAM_PROB = 4;
 const ICMP6_ECHO_REQUEST = 128;
 const ICMP6_ECHO_REPLY = 129;
+const ICMP6_NI_QUERY = 139;
+const ICMP6_NI_REPLY = 140;
 const ICMP6_HEADER_LEN = 8;
 const IPPROTO_ICMPV6 = 58;
 const MAXWAIT_MS = 10_000;
@@ -94,17 +117,25 @@ interface Ping6Args {
   flood: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** The Node Information query sent instead of echo requests (-w, -W, -a, -t). */
+  ni: NiMode | null;
+  /** -a's flags. */
+  naflags: number;
+  /** -g: the next hop. */
+  gateway?: string;
+  /** How many -m. */
+  mflag: number;
+  /** -N: send to the host name's Node Information group. */
+  nigroup: boolean;
 }
 
-const SPEC = "a:b:c:dfg:Hh:I:i:l:mNnp:qS:s:tvWw";
-const UNSUPPORTED = "abgHmNtWw";
+const SPEC = "a:b:c:dfHg:h:I:i:l:mnNp:qRS:s:tvwW";
 
+/** KAME's usage() as NetBSD builds it (IPV6_USE_MIN_MTU, no IPV6_REACHCONF, no IPsec). */
 function usage(tool: string): string {
-  const pad = " ".repeat(tool.length + 8);
-  return `usage: ${tool} [-dfHmnNqtvwW] [-a addrtype] [-b bufsiz] [-c count]\n` +
-    `${pad}[-g gateway] [-h hoplimit] [-I interface] [-i wait]\n` +
-    `${pad}[-l preload] [-p pattern] [-S sourceaddr] [-s packetsize]\n` +
-    `${pad}[hops ...] host\n`;
+  return `usage: ${tool} [-dfHmnNqtvwW] [-a [aAclsg]] [-b sockbufsiz] [-c count] \n` +
+    "\t[-I interface] [-i wait] [-l preload] [-p pattern] [-S sourceaddr]\n" +
+    "\t[-s packetsize] [-h hoplimit] [hops...] [-g gateway] host\n";
 }
 
 /** A usage or argument error (exit status 2). */
@@ -156,7 +187,55 @@ function applyValue(a: Ping6Args, opt: string, arg: string): void {
     case "I":
       a.ifname = arg;
       break;
+    case "a": {
+      const flags = parseAddrType(arg);
+      if (flags === null) throw new Ping6UsageError("", true);
+      a.ni = "nodeaddr";
+      a.naflags |= flags;
+      break;
+    }
+    case "g":
+      a.gateway = arg;
+      break;
   }
+}
+
+/** The flags without a value. */
+function applyFlag(a: Ping6Args, opt: string): boolean {
+  switch (opt) {
+    case "f":
+      a.flood = true;
+      return true;
+    case "q":
+      a.quiet = true;
+      return true;
+    case "v":
+      a.verbose = true;
+      return true;
+    case "m":
+      a.mflag++;
+      return true;
+    case "N":
+      a.nigroup = true;
+      return true;
+    case "t":
+      a.ni = "suptypes";
+      return true;
+    case "w":
+      a.ni = "fqdn";
+      return true;
+    case "W":
+      a.ni = "fqdnold";
+      return true;
+    case "R":
+      throw new Ping6UsageError("-R is not supported in this configuration");
+    case "b": // SO_SNDBUF/SO_RCVBUF: raw sockets here have no buffer to size
+    case "d":
+    case "H": // names wanted, but with no resolver the addresses print as numbers
+    case "n":
+      return true;
+  }
+  return false;
 }
 
 function parseArgs(args: string[], tool: string): Ping6Args {
@@ -172,13 +251,13 @@ function parseArgs(args: string[], tool: string): Ping6Args {
     flood: false,
     quiet: false,
     verbose: false,
+    ni: null,
+    naflags: 0,
+    mflag: 0,
+    nigroup: false,
   };
   for (const { opt, arg } of g.opts) {
-    if (UNSUPPORTED.includes(opt)) throw new Ping6UsageError(`-${opt}: not supported`);
-    if (opt === "f") a.flood = true;
-    else if (opt === "q") a.quiet = true;
-    else if (opt === "v") a.verbose = true;
-    else if (opt !== "d" && opt !== "n") applyValue(a, opt, arg ?? "");
+    if (!applyFlag(a, opt)) applyValue(a, opt, arg ?? "");
   }
   if (g.operands.length === 0) throw new Ping6UsageError("", true);
   if (g.operands.length > 1) throw new Ping6UsageError("intermediate hops: not supported");
@@ -239,8 +318,25 @@ const PARAMPROB_TEXT: readonly string[] = [
   "Unrecognized Option ",
 ];
 
-/** KAME's pr_icmph() first line for the error types. */
-function icmp6Text(icmp: Uint8Array): string {
+const INFO_TEXT: Readonly<Record<number, string>> = {
+  130: "Listener Query",
+  131: "Listener Report",
+  132: "Listener Done",
+  133: "Router Solicitation",
+  134: "Router Advertisement",
+  135: "Neighbor Solicitation",
+  136: "Neighbor Advertisement",
+};
+
+/** KAME's pr_icmph() first line. */
+function icmp6Text(icmp: Uint8Array, verbose = false): string {
+  if (INFO_TEXT[icmp[0]]) return INFO_TEXT[icmp[0]];
+  if (icmp[0] === ICMP6_NI_QUERY || icmp[0] === ICMP6_NI_REPLY) return niIcmpText(icmp, verbose);
+  if (icmp[0] === 137 && icmp.length >= 40) {
+    return `Redirect\nDestination: ${formatIp6(icmp.subarray(24, 40))} New Target: ${
+      formatIp6(icmp.subarray(8, 24))
+    }`;
+  }
   const [type, code] = [icmp[0], icmp[1]];
   switch (type) {
     case ICMP6_DST_UNREACH:
@@ -303,12 +399,22 @@ interface Ping6Run {
   ident: number;
   stats: RttStats;
   waker: Waker;
+  /** The Node Information nonce: its first two bytes carry each query's sequence. */
+  nonce: Uint8Array;
+  /** The destination without its zone, a query's Subject. */
+  dstBytes: Uint8Array;
+  /** -g's next hop, resolved. */
+  nexthop?: string;
 }
 
 async function sendOne(r: Ping6Run): Promise<void> {
   const seq = r.stats.transmitted & 0xffff;
-  const pkt = buildEchoRequest6(r.ident, seq, r.a.datalen, r.clock.now(), r.a.pattern);
+  const pkt = r.a.ni
+    ? buildNiQuery(r.a.ni, seq, r.nonce, r.dstBytes, r.a.naflags)
+    : buildEchoRequest6(r.ident, seq, r.a.datalen, r.clock.now(), r.a.pattern);
   r.stats.transmitted++;
+  // KAME asks for IPV6_USE_MIN_MTU 1; -m leaves the kernel's default (-1); -mm sets 0.
+  const minmtu = r.a.mflag === 0 ? 1 : r.a.mflag === 1 ? -1 : 0;
   try {
     await r.client.call({
       op: "sockSendTo",
@@ -318,9 +424,12 @@ async function sendOne(r: Ping6Run): Promise<void> {
       ...(r.a.hoplimit !== undefined ? { ttl: r.a.hoplimit } : {}),
       ...(r.a.src ? { src: r.a.src } : {}),
       ...(r.a.ifname ? { ifname: r.a.ifname } : {}),
+      ...(r.nexthop ? { nexthop: r.nexthop } : {}),
+      minmtu,
     });
   } catch (e) {
     r.ctx.stderr(`${r.ctx.name}: sendmsg: ${errorText(e)}\n`);
+    r.ctx.stdout(`ping6: wrote ${r.a.host} ${pkt.length} chars, ret=-1\n`);
     return;
   }
   if (r.a.flood && !r.a.quiet) r.ctx.stdout(".");
@@ -330,14 +439,29 @@ function onDatagram6(r: Ping6Run, ev: SocketEvent): void {
   if (ev.sock !== r.sock) return;
   const icmp = fromBase64(ev.data);
   if (icmp.length < ICMP6_HEADER_LEN) return;
-  if (icmp[0] === ICMP6_ECHO_REPLY) {
-    if (u16(icmp, 4) === r.ident) onEchoReply6(r, icmp, ev);
+  // ICMP6_FILTER: without -v only the replies of the mode asked pass.
+  const type = icmp[0];
+  if (!r.a.verbose && type !== (r.a.ni ? ICMP6_NI_REPLY : ICMP6_ECHO_REPLY)) return;
+  if (type === ICMP6_ECHO_REPLY && u16(icmp, 4) === r.ident) {
+    onEchoReply6(r, icmp, ev);
+    return;
+  }
+  if (type === ICMP6_NI_REPLY && isMyNiReply(icmp, r.nonce)) {
+    onNiReply6(r, icmp, ev);
     return;
   }
   if (!r.a.verbose) return;
-  let text = `${icmp.length} bytes from ${ev.from}: ${icmp6Text(icmp)}\n`;
+  let text = `${icmp.length} bytes from ${ev.from}: ${icmp6Text(icmp, r.a.verbose)}\n`;
   if (quotesHeader(icmp[0])) text += quotedHeader6(icmp);
   r.ctx.stdout(text);
+}
+
+function onNiReply6(r: Ping6Run, icmp: Uint8Array, ev: SocketEvent): void {
+  r.stats.record(niSequence(icmp), null);
+  r.waker.wake();
+  if (r.a.quiet) return;
+  const text = `${icmp.length} bytes from ${ev.from}: ${niReplyText(icmp, r.a.verbose)}`;
+  r.ctx.stdout(r.a.flood ? text : text + "\n");
 }
 
 function onEchoReply6(r: Ping6Run, icmp: Uint8Array, ev: SocketEvent): void {
@@ -383,7 +507,12 @@ function finalWait6(s: RttStats): number {
 /** The source the stack would use: `-S`, else the route's interface address. */
 async function sourceAddress(a: Ping6Args, client: ControlClient, dst: string): Promise<string> {
   if (a.src) return a.src;
-  const got = await client.call({ op: "routeGet", family: "inet6", dst });
+  // -I is KAME's IPV6_PKTINFO on the UDP socket it connects to learn the source.
+  // A link-local group has no route: its source is the interface's link-local address.
+  const group = dst.startsWith("ff02:");
+  const at = group && a.ifname ? `fe80::%${a.ifname}` : dst;
+  const scoped = a.ifname && !at.includes("%") ? `${at}%${a.ifname}` : at;
+  const got = await client.call({ op: "routeGet", family: "inet6", dst: scoped });
   const src = got.ifaddr;
   if (src === undefined) throw new ErrnoError("EADDRNOTAVAIL");
   const parsed = parseIp6(splitZone(src).addr);
@@ -400,9 +529,8 @@ async function runPing6(r: Ping6Run, opts: PingOptions): Promise<number> {
     r.ctx.stderr(`${r.ctx.name}: UDP connect: ${errorText(e)}\n`);
     return 2;
   }
-  r.ctx.stdout(
-    `PING6(${40 + ICMP6_HEADER_LEN + r.a.datalen}=40+8+${r.a.datalen} bytes) ${src} --> ${r.dst}\n`,
-  );
+  const len = r.a.ni ? niQueryLength(r.a.ni) : ICMP6_HEADER_LEN + r.a.datalen;
+  r.ctx.stdout(`PING6(${40 + len}=40+8+${len - 8} bytes) ${src} --> ${r.dst}\n`);
   r.client.onEvent((ev) => onDatagram6(r, ev));
   await runPingLoop({
     clock: r.clock,
@@ -440,11 +568,31 @@ export async function ping6Main(
     ctx.stderr(e.showUsage ? e.message + usage(ctx.name) : `${ctx.name}: ${e.message}\n`);
     return 2;
   }
+  if (a.nigroup) {
+    const group = nodeInfoGroup(a.host);
+    if (!group) {
+      ctx.stderr(usage(ctx.name));
+      return 2;
+    }
+    a.host = formatIp6(group); // getaddrinfo() gives no canonical name for a number
+  }
   const dst = resolveHost6(a.host);
   if (dst === null) {
     ctx.stderr(`${ctx.name}: hostname nor servname provided, or not known\n`);
     return 2;
   }
+  let nexthop: string | undefined;
+  if (a.gateway !== undefined) {
+    nexthop = resolveHost6(a.gateway) ?? undefined;
+    if (nexthop === undefined) {
+      ctx.stderr(
+        `${ctx.name}: getaddrinfo for the gateway ${a.gateway}: ` +
+          "hostname nor servname provided, or not known\n",
+      );
+      return 2;
+    }
+  }
+  const nonce = crypto.getRandomValues(new Uint8Array(8));
   return await withRawSocket(ctx, "inet6", IPPROTO_ICMPV6, (client, sock) =>
     runPing6({
       a,
@@ -456,5 +604,8 @@ export async function ping6Main(
       ident: (opts.pid ?? Deno.pid) & 0xffff,
       stats: new RttStats(),
       waker: new Waker(),
+      nonce,
+      dstBytes: parseIp6(splitZone(dst).addr)!,
+      nexthop,
     }, opts));
 }

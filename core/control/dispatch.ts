@@ -224,6 +224,8 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
         ttl: optInt(r.ttl, "ttl"),
         src: optStr(r.src, "source"),
         ifname: optStr(r.ifname, "interface"),
+        nexthop: optStr(r.nexthop, "next hop"),
+        minMtu: optInt(r.minmtu, "minmtu"),
       });
       return { sent };
     }

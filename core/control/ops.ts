@@ -314,6 +314,10 @@ export type ControlRequest =
     src?: string;
     /** Send out of this interface (`ping -I` for multicast / link-local). */
     ifname?: string;
+    /** inet6: the neighbour to hand the packet to (IPV6_NEXTHOP, `ping6 -g`). */
+    nexthop?: string;
+    /** inet6: IPV6_USE_MIN_MTU: 1 always 1280, -1 multicast only, 0 never (`ping6 -m`). */
+    minmtu?: number;
   }
   | { op: "sockClose"; sock: number }
   /** `ifconfig IF link ADDR [active]`: adds a link-layer address, `active` making it the one in use. */

@@ -58,6 +58,10 @@ export interface RawSendOptions {
   ttl?: number;
   src?: string;
   ifname?: string;
+  /** inet6: IPV6_NEXTHOP, a neighbour to hand the packet to (`ping6 -g`); `%zone` allowed. */
+  nexthop?: string;
+  /** inet6: IPV6_USE_MIN_MTU, -1 (multicast only), 0 or 1 (`ping6` without/with `-m`). */
+  minMtu?: number;
 }
 
 /** Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits a part). */
@@ -272,6 +276,9 @@ export class StackControl {
     const { domain, proto } = core.raw.get(sock);
     if (domain === "inet6") return this.#sendRaw6(proto, addr, data, opts);
     if (domain !== "inet") throw new ErrnoError("EAFNOSUPPORT", "sendto");
+    if (opts.nexthop !== undefined || opts.minMtu !== undefined) {
+      throw new ErrnoError("ENOPROTOOPT", "an IPv6 option on an inet socket");
+    }
     const dst = parseIp4(addr);
     if (dst === null) throw new ErrnoError("EINVAL", `address ${addr}`);
     if (data.length > 0xffff - 20) throw new ErrnoError("EMSGSIZE", "sendto");
@@ -306,6 +313,11 @@ export class StackControl {
     checkTtl(opts.ttl, "hoplimit");
     if (data.length > 0xffff) throw new ErrnoError("EMSGSIZE", "sendto");
     const iface = opts.ifname === undefined ? undefined : core.interface(opts.ifname);
+    const hop = opts.nexthop === undefined ? undefined : this.#parseIp6Zoned(opts.nexthop);
+    const minMtu = opts.minMtu;
+    if (minMtu !== undefined && minMtu !== -1 && minMtu !== 0 && minMtu !== 1) {
+      throw new ErrnoError("EINVAL", "IPV6_USE_MIN_MTU");
+    }
     const pkt = core.pool.alloc(data.length);
     pkt.bytes.set(data, pkt.start);
     core.stats.ip6.rawout++;
@@ -316,6 +328,9 @@ export class StackControl {
         zone: dst.zone,
         iface,
         icmp6Cksum: proto === 58,
+        nextHop: hop?.addr,
+        nextHopZone: hop?.zone,
+        useMinMtu: minMtu,
       })
     );
     if (err !== null) throw new ErrnoError(err, "sendto");

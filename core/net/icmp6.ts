@@ -46,6 +46,7 @@ import type { CounterName, Icmp6Stats } from "../stats.ts";
 import { IpAddr } from "./inet_addr.ts";
 import { NetError, type NetErrorKind, unreachErrno6 } from "./protocols.ts";
 import type { Errno } from "../errno.ts";
+import { ICMP6_NI_QUERY, NodeInfoResponder } from "./icmp6_ni.ts";
 
 /** An ICMPv6 counter. */
 type Icmp6Counter = CounterName<Icmp6Stats>;
@@ -151,6 +152,8 @@ export interface Icmp6Lower {
 export class Icmp6Layer {
   readonly #ctx: StackContext;
   readonly #lower: Icmp6Lower;
+  /** Node Information queries (RFC 4620), answered as `net.inet6.icmp6.nodeinfo` allows. */
+  readonly nodeInfo: NodeInfoResponder;
   readonly #view = new Icmp6View();
   readonly #replyTo = new Uint8Array(16);
   readonly #replyFrom = new Uint8Array(16);
@@ -165,6 +168,7 @@ export class Icmp6Layer {
   constructor(ctx: StackContext, lower: Icmp6Lower) {
     this.#ctx = ctx;
     this.#lower = lower;
+    this.nodeInfo = new NodeInfoResponder(ctx, lower);
   }
 
   /**
@@ -188,6 +192,9 @@ export class Icmp6Layer {
     switch (type) {
       case ICMP6_TYPE.ECHO_REQUEST:
         this.#echoReply(iface, ip, offset, length);
+        return;
+      case ICMP6_NI_QUERY:
+        this.nodeInfo.input(iface, ip, offset, length);
         return;
       case ICMP6_TYPE.PACKET_TOO_BIG:
         if (v.bodyLength < IPV6_HEADER_LEN) {

@@ -33,6 +33,7 @@ import {
   IPPROTO6,
   IPV6_FRAG_HEADER_LEN,
   IPV6_HEADER_LEN,
+  IPV6_MIN_MTU,
   type Ipv6ExtError,
   Ipv6HeaderWalk,
   Ipv6View,
@@ -51,6 +52,7 @@ import { formatIp6, ip6Equal, isLinkLocal6 } from "./ip_addr.ts";
 import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
 import { RouteOut } from "./route_out.ts";
 import { learnPathMtu } from "./path_mtu.ts";
+import type { Route6, RouteEntry } from "./route.ts";
 
 /** How long a path MTU learned from Packet Too Big is kept (NetBSD: 10 minutes). */
 export const IP6_PMTU_TIMEOUT_MS = 600_000;
@@ -71,6 +73,19 @@ export interface Ip6SendOptions {
   allowUnspecified?: boolean;
   /** Refuse to fragment: EMSGSIZE instead (IPV6_DONTFRAG). */
   dontFrag?: boolean;
+  /**
+   * IPV6_NEXTHOP (RFC 3542 §6.1): send a unicast packet to this neighbour
+   * instead of the route's next hop; a route to it must exist and not be
+   * through a gateway (else EHOSTUNREACH), and gives the interface.
+   */
+  nextHop?: Uint8Array | null;
+  /** The zone of a link-local `nextHop` (else the destination's or the interface's). */
+  nextHopZone?: number;
+  /**
+   * IPV6_USE_MIN_MTU (RFC 3542 §11.1): 1 fragments at 1280 bytes whatever the
+   * path MTU, -1 only multicast, 0 (as absent) uses the path MTU.
+   */
+  useMinMtu?: -1 | 0 | 1;
 }
 
 /** Where IPv6 sends packets that are not for Ethernet. */
@@ -274,7 +289,9 @@ export class Ipv6Layer implements NetLayer {
     if (opts.icmp6Cksum) fillIcmp6Checksum(pkt.bytes, pkt.start, payload, src, dst);
     emitIpv6Header(pkt.bytes, pkt.prepend(IPV6_HEADER_LEN), src, dst, proto, payload, hlim);
     ctx.stats.ip6.localout++;
-    return this.#transmit(iface, route.nextHop.bytes, pkt, route.mtu, true, opts.dontFrag ?? false);
+    const minMtu = opts.useMinMtu === 1 || (opts.useMinMtu === -1 && dst[0] === 0xff);
+    const mtu = minMtu ? Math.min(route.mtu, IPV6_MIN_MTU) : route.mtu;
+    return this.#transmit(iface, route.nextHop.bytes, pkt, mtu, true, opts.dontFrag ?? false);
   }
 
   /** What a transport asks the layer that delivered `h` to answer (NetLayer). */
@@ -373,6 +390,8 @@ export class Ipv6Layer implements NetLayer {
   #isMember(iface: NetInterface, dst: Uint8Array): boolean {
     const scope = dst[1] & 0x0f;
     if ((scope === 1 || scope === 2) && isAllNodesOrRouters(dst, this.nd.forwarding)) return true;
+    // KAME joins the Node Information group of the host name on every interface.
+    if (scope === 2 && dst[11] === 2 && this.icmp.nodeInfo.isGroup(dst)) return true;
     if (!isSolicitedNode(dst)) return false;
     for (const a of iface.inet6) {
       const x = a.addr;
@@ -574,7 +593,7 @@ export class Ipv6Layer implements NetLayer {
     iface: NetInterface | null,
     src: Uint8Array | null,
     out: RouteOut,
-    opts?: { allowUnspecified?: boolean },
+    opts?: { allowUnspecified?: boolean; nextHop?: Uint8Array | null; nextHopZone?: number },
   ): Errno | null {
     const ctx = this.#ctx;
     const multicast = dst[0] === 0xff;
@@ -597,8 +616,17 @@ export class Ipv6Layer implements NetLayer {
       srcZone = via.index;
     } else {
       if (scoped && z === undefined) return "EHOSTUNREACH"; // a link-local destination needs a %zone
-      const route = ctx.routes6.lookup(dst, z);
-      if (route && (!forced || route.iface === forced || this.isLocal(dst))) {
+      const gw = opts?.nextHop;
+      const hop = gw ? this.#nextHopRoute(gw, opts?.nextHopZone ?? z ?? forced?.index) : undefined;
+      if (gw && !hop) return "EHOSTUNREACH";
+      const route = hop ?? ctx.routes6.lookup(dst, z);
+      if (gw && hop) {
+        via = hop.iface;
+        nextHop = gw;
+        mtu = hop.mtu;
+        flags = hop.flags;
+        hop.use++;
+      } else if (route && (!forced || route.iface === forced || this.isLocal(dst))) {
         if (route.flags & RTF.REJECT) return "EHOSTUNREACH";
         via = route.iface;
         if (route.flags & RTF.GATEWAY && route.gateway.kind === "inet6") {
@@ -636,6 +664,14 @@ export class Ipv6Layer implements NetLayer {
     out.flags = flags;
     out.generation = ctx.routeGeneration;
     return null;
+  }
+
+  /** selectroute()'s IPV6_NEXTHOP check: the route to a next hop given by the sender, if on-link. */
+  #nextHopRoute(gw: Uint8Array, zone: number | undefined): RouteEntry<Route6> | undefined {
+    if (isLinkLocal6(gw) && zone === undefined) return undefined;
+    const r = this.#ctx.routes6.lookup(gw, isLinkLocal6(gw) ? zone : undefined);
+    if (!r || (r.flags & (RTF.GATEWAY | RTF.REJECT)) !== 0) return undefined;
+    return r;
   }
 
   /** RFC 6724 source selection (see {@linkcode selectSource6}). */

@@ -137,7 +137,7 @@ Deno.test("Stack: IPv4 UDP to a closed port is answered with port unreachable; a
   a.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
   b.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
   const errors: RawDatagram[] = [];
-  const icmp = a.openRawSocket("inet", 1, (d) => errors.push(d));
+  a.openRawSocket("inet", 1, (d) => errors.push(d));
   const udp = a.openRawSocket("inet", 17, () => {});
   // UDP 1234 -> 9, length 12, checksum 0 (none, legal over IPv4), 4 bytes of data.
   a.sendRaw(udp, "192.0.2.2", new Uint8Array([4, 210, 0, 9, 0, 12, 0, 0, 1, 2, 3, 4]), {});

@@ -84,7 +84,9 @@ function respond(
   const b = behave((request[6] << 8) | request[7]);
   const deliver = (from: string, data: Uint8Array, ttl: number) =>
     emit({ sock: SOCK, from, data: toBase64(data), ttl, ifname: "en0" });
-  if (b.kind === "reply") {
+  if (b.kind === "reply" && request[0] === 139) {
+    clock.setTimer(() => deliver(dst, niReply(request), b.hlim ?? 64), b.delayMs);
+  } else if (b.kind === "reply") {
     const reply = request.slice();
     reply[0] = 129;
     for (let i = 0; i < (b.times ?? 1); i++) {
@@ -100,6 +102,23 @@ function respond(
     err.set(quoted, 8);
     clock.setTimer(() => deliver(b.from, err, 63), b.delayMs);
   }
+}
+
+/** What a KAME responder named "nodeb" with 2001:db8::1 answers to a query. */
+function niReply(q: Uint8Array): Uint8Array {
+  const qtype = q[5];
+  const data = qtype === 1
+    ? [0, 0, 0, 15]
+    : qtype === 3
+    ? [0x7f, 0xff, 0xff, 0xff, 0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1]
+    : [0, 0, 0, 0, 5, 110, 111, 100, 101, 98, 0, 0];
+  const r = new Uint8Array(16 + data.length);
+  r.set(q.subarray(0, 16));
+  r[0] = 140;
+  r[1] = 0;
+  if (qtype !== 3) r[6] = r[7] = 0;
+  r.set(data, 16);
+  return r;
 }
 
 interface Ping6Result extends ToolRun {
@@ -284,18 +303,24 @@ Deno.test("ping6: packet too big and time exceeded texts", async () => {
   }
 });
 
-const USAGE6 = "usage: ping6 [-dfHmnNqtvwW] [-a addrtype] [-b bufsiz] [-c count]\n" +
-  "             [-g gateway] [-h hoplimit] [-I interface] [-i wait]\n" +
-  "             [-l preload] [-p pattern] [-S sourceaddr] [-s packetsize]\n" +
-  "             [hops ...] host\n";
+const USAGE6 = "usage: ping6 [-dfHmnNqtvwW] [-a [aAclsg]] [-b sockbufsiz] [-c count] \n" +
+  "\t[-I interface] [-i wait] [-l preload] [-p pattern] [-S sourceaddr]\n" +
+  "\t[-s packetsize] [-h hoplimit] [hops...] [-g gateway] host\n";
 
-Deno.test("ping6: usage errors and bad values, exit 2", async () => {
+Deno.test("ping6: usage errors and bad values, exit 2; NetBSD 4's ping6 has no -X nor -e", async () => {
   const cases: [string[], string][] = [
     [[], USAGE6],
     [["-x", "::1"], "ping6: unknown option -- x\n" + USAGE6],
+    [["-X", "5", "::1"], "ping6: unknown option -- X\n" + USAGE6],
+    [["-e", "::1"], "ping6: unknown option -- e\n" + USAGE6],
+    [["-a", "q", "::1"], USAGE6],
+    [["-R", "::1"], "ping6: -R is not supported in this configuration\n"],
     [["-c", "-1", "::1"], "ping6: illegal number of packets -- -1\n"],
     [["-h", "300", "::1"], "ping6: illegal hoplimit 300\n"],
-    [["-w", "::1"], "ping6: -w: not supported\n"],
+    [
+      ["-g", "gw.example", "::1"],
+      "ping6: getaddrinfo for the gateway gw.example: hostname nor servname provided, or not known\n",
+    ],
     [["2001:db8::3", "2001:db8::1"], "ping6: intermediate hops: not supported\n"],
     [["host.example"], "ping6: hostname nor servname provided, or not known\n"],
   ];
@@ -304,6 +329,54 @@ Deno.test("ping6: usage errors and bad values, exit 2", async () => {
     assert.equal(r.stderr, stderr, args.join(" "));
     assert.equal(r.code, 2);
   }
+});
+
+Deno.test("ping6 -w: the node name query and KAME's reply line, no times", async () => {
+  const r = await ping6(["-w", "-c", "1", "2001:db8::1"], () => replyAfter(2));
+  assert.equal(
+    r.stdout,
+    "PING6(72=40+8+24 bytes) 2001:db8::2 --> 2001:db8::1\n" +
+      "28 bytes from 2001:db8::1: nodeb\n" +
+      "\n" +
+      "--- 2001:db8::1 ping6 statistics ---\n" +
+      "1 packets transmitted, 1 packets received, 0.0% packet loss\n",
+  );
+  assert.equal(r.code, 0);
+  const q = fromBase64(r.sends[0].data);
+  assert.deepEqual([...q.subarray(0, 8)], [139, 0, 0, 0, 0, 2, 0, 0]);
+  assert.deepEqual([...q.subarray(8, 10)], [0, 0], "the nonce starts with the sequence");
+  assert.deepEqual([...q.subarray(16)], [0x20, 1, 0xd, 0xb8, ...new Array(11).fill(0), 1]);
+  const v = await ping6(["-v", "-w", "-c", "1", "2001:db8::1"], () => replyAfter(2));
+  assert.match(v.stdout, /\n28 bytes from 2001:db8::1: nodeb \(TTL=0:meaningless\)\n/);
+});
+
+Deno.test("ping6 -t and -a: supported qtypes and node addresses as KAME prints them", async () => {
+  const t = await ping6(["-t", "-c", "1", "2001:db8::1"], () => replyAfter(1));
+  assert.match(t.stdout, /^PING6\(56=40\+8\+8 bytes\) /);
+  assert.match(t.stdout, /\n20 bytes from 2001:db8::1: NodeInfo Supported Qtypes 0-3\n\n---/);
+  const a = await ping6(["-a", "ag", "-c", "1", "2001:db8::1"], () => replyAfter(1));
+  assert.match(
+    a.stdout,
+    /\n36 bytes from 2001:db8::1: \n {2}2001:db8::1\(TTL=2147483647\)\n\n\n---/,
+  );
+  assert.deepEqual([...fromBase64(a.sends[0].data).subarray(4, 8)], [0, 3, 0, 0x22]);
+});
+
+Deno.test("ping6 -g, -m, -N: next hop, minimum MTU choice and the NI group destination", async () => {
+  const plain = await ping6(["-c", "1", "2001:db8::1"], () => replyAfter(1));
+  assert.equal(plain.sends[0].minmtu, 1, "KAME's default: IPV6_USE_MIN_MTU 1");
+  assert.equal(plain.sends[0].nexthop, undefined);
+  const g = await ping6(
+    ["-g", "2001:db8::fe", "-m", "-c", "1", "2001:db8::1"],
+    () => replyAfter(1),
+  );
+  assert.equal(g.sends[0].nexthop, "2001:db8::fe");
+  assert.equal(g.sends[0].minmtu, -1);
+  const mm = await ping6(["-mm", "-c", "1", "2001:db8::1"], () => replyAfter(1));
+  assert.equal(mm.sends[0].minmtu, 0);
+  const n = await ping6(["-N", "-I", "en0", "-c", "1", "nodeb"], () => SILENT);
+  assert.equal(n.sends[0].addr, "ff02::2:5319:5203");
+  assert.match(n.stdout, /\n--- ff02::2:5319:5203 ping6 statistics ---\n/);
 });
 
 Deno.test("buildEchoRequest6: type 128, zero checksum, id and sequence", () => {
