@@ -373,6 +373,7 @@ export class Ipv6Layer implements NetLayer {
   #isMember(iface: NetInterface, dst: Uint8Array): boolean {
     const scope = dst[1] & 0x0f;
     if ((scope === 1 || scope === 2) && isAllNodesOrRouters(dst, this.nd.forwarding)) return true;
+    if (this.#ctx.groups.has6(iface.index, dst)) return true; // joined by a socket
     if (!isSolicitedNode(dst)) return false;
     for (const a of iface.inet6) {
       const x = a.addr;
