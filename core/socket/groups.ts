@@ -99,4 +99,3 @@ export class GroupMemberships {
     return this.#probe.setV6(group.bytes, 0, (group.bytes[1] & 0x0f) <= 2 ? ifIndex : 0);
   }
 }
-

@@ -92,7 +92,13 @@ export class UdpPortTable {
    * goes to, or null. `connectedMiss` is set when the 4-tuple lookup failed
    * (NetBSD's `pcbhashmiss`).
    */
-  lookup(family: IpFamily, dst: IpAddr, dport: number, src: IpAddr, sport: number): UdpSocket | null {
+  lookup(
+    family: IpFamily,
+    dst: IpAddr,
+    dport: number,
+    src: IpAddr,
+    sport: number,
+  ): UdpSocket | null {
     const c = this.#connected.get(connKey(dport, sport), src.hash());
     if (c !== undefined) {
       for (let i = 0; i < c.length; i++) {

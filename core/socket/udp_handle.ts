@@ -26,7 +26,7 @@
  * @module
  */
 
-import { type Errno, errnoNumber, ErrnoError } from "../errno.ts";
+import { type Errno, ErrnoError, errnoNumber } from "../errno.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
 import type { UdpSockets } from "./udp_sockets.ts";
 import type { UdpOption, UdpSocket } from "./udp_socket.ts";

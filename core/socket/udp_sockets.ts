@@ -84,7 +84,9 @@ export class UdpSockets {
     if (addr.family === 4 || isV4Mapped(addr.bytes)) {
       if (s.v6only) return "EINVAL";
       const b = addr.bytes;
-      out.setV4(addr.family === 4 ? addr.v4 : ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0);
+      out.setV4(
+        addr.family === 4 ? addr.v4 : ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0,
+      );
       return null;
     }
     out.set(addr);
@@ -359,7 +361,9 @@ export class UdpSockets {
   #groupInterface(g: IpAddr, ifIndex: number): number | Errno {
     const ctx = this.protocol.ctx;
     if (ifIndex !== 0) return ctx.interfaceByIndex(ifIndex) ? ifIndex : "EADDRNOTAVAIL";
-    if (g.family === 6 && g.zone !== 0) return ctx.interfaceByIndex(g.zone) ? g.zone : "EADDRNOTAVAIL";
+    if (g.family === 6 && g.zone !== 0) {
+      return ctx.interfaceByIndex(g.zone) ? g.zone : "EADDRNOTAVAIL";
+    }
     const probe = new UdpSocket(g.family, false, 0, 0);
     const to = new Endpoint();
     to.addr.set(g);

@@ -246,7 +246,17 @@ export class UdpProtocol implements TransportProtocol {
       // The looped copy of a broadcast or a joined group, as if it came in by `iface`.
       const st = v4 ? ctx.stats.udp : ctx.stats.udp6;
       st.ipackets++;
-      this.#fanOut(dst.family, dst, dport, route.src, sport, b, at + UDP_HEADER_LEN, len, iface.index);
+      this.#fanOut(
+        dst.family,
+        dst,
+        dport,
+        route.src,
+        sport,
+        b,
+        at + UDP_HEADER_LEN,
+        len,
+        iface.index,
+      );
     }
     if (v4) {
       ctx.stats.udp.opackets++;
@@ -331,7 +341,11 @@ function joined(s: UdpSocket, group: IpAddr, ifIndex: number): boolean {
   for (let i = 0; i < gs.length; i++) {
     const g = gs[i];
     if (g.ifIndex !== ifIndex) continue;
-    if (group.family === 4 ? g.group.family === 4 && g.group.v4 === group.v4 : sameBytes(g.group, group)) {
+    if (
+      group.family === 4
+        ? g.group.family === 4 && g.group.v4 === group.v4
+        : sameBytes(g.group, group)
+    ) {
       return true;
     }
   }

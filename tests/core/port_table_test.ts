@@ -64,7 +64,11 @@ Deno.test("bind: EADDRINUSE, SO_REUSEADDR for a specific address beside the wild
   spec.bind("192.0.2.1", 6000);
   const dup = s.openUdp(4);
   dup.setOption("SO_REUSEADDR", true);
-  assert.equal(code(() => dup.bind("192.0.2.1", 6000)), "EADDRINUSE", "equal addresses need REUSEPORT");
+  assert.equal(
+    code(() => dup.bind("192.0.2.1", 6000)),
+    "EADDRINUSE",
+    "equal addresses need REUSEPORT",
+  );
 
   const p1 = s.openUdp(4), p2 = s.openUdp(4), p3 = s.openUdp(4);
   p1.setOption("SO_REUSEPORT", 1);
@@ -93,7 +97,11 @@ Deno.test("bind: a dual-stack IPv6 wildcard overlaps IPv4; IPV6_V6ONLY does not"
   only.setOption("IPV6_V6ONLY", true);
   only.bind(null, 8000);
   assert.equal(code(() => only.setOption("IPV6_V6ONLY", false)), "EINVAL", "fixed once bound");
-  assert.equal(code(() => s.openUdp(6).bind("::1", 8000)), "EADDRINUSE", "overlaps the v6 wildcard");
+  assert.equal(
+    code(() => s.openUdp(6).bind("::1", 8000)),
+    "EADDRINUSE",
+    "overlaps the v6 wildcard",
+  );
   assert.equal(code(() => s.openUdp(6).bind("2001:db8::99", 8001)), "EADDRNOTAVAIL");
   const dual = s.openUdp(6);
   dual.bind(null, 8002);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Stack } from "../../core/stack.ts";
-import { errnoNumber, ErrnoError } from "../../core/errno.ts";
+import { ErrnoError, errnoNumber } from "../../core/errno.ts";
 import { Endpoint } from "../../core/net/inet_addr.ts";
 import type { UdpHandle } from "../../core/socket/udp_handle.ts";
 import { DEFAULT_STACK_CONFIG } from "../../core/config.ts";
@@ -63,7 +63,11 @@ function pair(bConfig: Partial<typeof DEFAULT_STACK_CONFIG> = {}) {
   const net = new Net();
   const seg = net.segment();
   const a = net.stack(true);
-  const b = new Stack({ inet6: true, clock: () => net.now, config: { ...DEFAULT_STACK_CONFIG, ...bConfig } });
+  const b = new Stack({
+    inet6: true,
+    clock: () => net.now,
+    config: { ...DEFAULT_STACK_CONFIG, ...bConfig },
+  });
   net.stacks.push(b);
   net.attach(a, seg, 1);
   net.attach(b, seg, 2);
@@ -111,8 +115,6 @@ Deno.test("UDP between two stacks, both families; a connected socket hears only 
     assert.deepEqual(got.map((g) => g.text), ["hello"]);
     // The reply comes back to the connected client; a stranger's datagram does not.
     const back = inbox(client);
-    const from = new Endpoint();
-    from.addr.set(client.localAddress().addr);
     server.sendTo(text("world"), client.localAddress().addr, client.localAddress().port);
     const stranger = b.openUdp(fam);
     stranger.sendTo(text("spam"), client.localAddress().addr, client.localAddress().port);
@@ -132,7 +134,11 @@ Deno.test("UDP: 60 000-byte datagrams are fragmented and reassembled, both famil
     const got = inbox(server);
     const client = a.openUdp(fam);
     const big = new Uint8Array(60_000).map((_, i) => i * 7);
-    assert.equal(code(() => client.sendTo(big, to, 9000 + fam)), "EMSGSIZE", "past SO_SNDBUF (sendspace)");
+    assert.equal(
+      code(() => client.sendTo(big, to, 9000 + fam)),
+      "EMSGSIZE",
+      "past SO_SNDBUF (sendspace)",
+    );
     client.setOption("SO_SNDBUF", 65536);
     client.sendTo(big, to, 9000 + fam);
     net.run();
@@ -169,7 +175,11 @@ Deno.test("UDP: port unreachable makes a connected socket's next operation fail 
     assert.equal(conn.getOption("SO_ERROR"), 0, "SO_ERROR clears it");
     conn.send(text("third"));
     net.run();
-    assert.equal(code(() => conn.send(text("fourth"))), "ECONNREFUSED", "or the next send reports it");
+    assert.equal(
+      code(() => conn.send(text("fourth"))),
+      "ECONNREFUSED",
+      "or the next send reports it",
+    );
     assert.equal(code(() => loose.sendTo(text("x"), to, 4444)), null, "unconnected: never told");
     net.run();
   }
@@ -301,7 +311,9 @@ function lastSumOf(log: Uint8Array[], ipHeader: number, ethertype = 0x0800): num
     const f = log[i];
     const type = (f[12] << 8) | f[13];
     const proto = type === 0x0800 ? f[14 + 9] : f[14 + 6];
-    if (type === ethertype && proto === 17) return (f[14 + ipHeader + 6] << 8) | f[14 + ipHeader + 7];
+    if (type === ethertype && proto === 17) {
+      return (f[14 + ipHeader + 6] << 8) | f[14 + ipHeader + 7];
+    }
   }
   throw new Error("no UDP frame");
 }
