@@ -56,6 +56,7 @@ import type { AttachedInterface, InterfaceSpec } from "./link/driver.ts";
 import type { ProtoCounters } from "./stats.ts";
 import type { SysctlTree } from "./sysctl.ts";
 import type { RawDatagram } from "./socket/raw.ts";
+import type { UdpHandle } from "./socket/udp_handle.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
 import type { RouteOut } from "./net/route_out.ts";
 import { type AttachNaming, StackCore } from "./stack_core.ts";
@@ -316,6 +317,17 @@ export class Stack {
     deliver: (d: RawDatagram) => void,
   ): number {
     return this.#control.openRawSocket(domain, proto, deliver);
+  }
+
+  /**
+   * Opens a UDP socket (`family` 4 or 6; EAFNOSUPPORT for 6 on a v4 stack):
+   * bind, connect, sendTo, receive with an `onReadable` wake-up, options,
+   * multicast groups, close; each call is a turn of the stack and throws an
+   * `ErrnoError` on failure (see `core/socket/udp_handle.ts`). The program owns
+   * its stack, so it is privileged (ports below 1024) unless it says otherwise.
+   */
+  openUdp(family: 4 | 6, opts: { privileged?: boolean } = {}): UdpHandle {
+    return this.#core.udp.open(family, { privileged: opts.privileged ?? true });
   }
 
   /** Sends `data` (what follows the IP header) from a raw socket to `addr`; returns bytes sent. */

@@ -18,6 +18,7 @@ import type { TimerQueue } from "./time/timers.ts";
 import type { ProtocolTable } from "./net/protocols.ts";
 import type { WakeQueue } from "./event/wake_queue.ts";
 import type { ReadonlyTunables } from "./tunables.ts";
+import type { GroupMemberships } from "./socket/groups.ts";
 
 /** The stack as its layers use it. */
 export interface StackContext {
@@ -35,6 +36,8 @@ export interface StackContext {
   readonly raw: RawSockets;
   /** Transport protocols by number, per family: where IP delivers and ICMP reports errors. */
   readonly protocols: ProtocolTable;
+  /** Multicast groups joined by sockets, per interface (IP input accepts them). */
+  readonly groups: GroupMemberships;
   /** Socket wake-ups, delivered once the current turn is done. */
   readonly wakes: WakeQueue;
   /** Changes whenever a {@linkcode RouteOut} may be stale (routes, addresses, interfaces, PMTU). */

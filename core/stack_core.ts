@@ -37,6 +37,8 @@ import { Ipv6Layer } from "./net/ipv6.ts";
 import { ProtocolTable } from "./net/protocols.ts";
 import { WakeQueue } from "./event/wake_queue.ts";
 import { UdpProtocol } from "./transport/udp.ts";
+import { UdpSockets } from "./socket/udp_sockets.ts";
+import { GroupMemberships } from "./socket/groups.ts";
 import { IPPROTO } from "./wire/ipv4.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
 import type { RouteOut } from "./net/route_out.ts";
@@ -91,6 +93,9 @@ export class StackCore implements StackContext {
   readonly wakes = new WakeQueue();
   readonly raw: RawSockets = new RawSockets(MAX_RAW_SOCKETS, this.wakes);
   readonly protocols = new ProtocolTable();
+  readonly groups = new GroupMemberships();
+  /** UDP sockets: `udp.open(4 | 6)` gives a socket handle (core/socket/udp_handle.ts). */
+  readonly udp: UdpSockets;
   readonly ether: EtherLayer;
   readonly arp: ArpLayer;
   readonly ip4: Ipv4Layer;
@@ -152,7 +157,9 @@ export class StackCore implements StackContext {
         raw: (iface, pkt) => this.#sendAndFree(iface, pkt),
       })
       : null;
-    this.protocols.register(IPPROTO.UDP, opts.inet6 ? [4, 6] : [4], new UdpProtocol(this));
+    const udp = new UdpProtocol(this, this);
+    this.protocols.register(IPPROTO.UDP, opts.inet6 ? [4, 6] : [4], udp);
+    this.udp = new UdpSockets(udp, this);
   }
 
   /** The current time in milliseconds (the clock, or the virtual time of the last poll). */

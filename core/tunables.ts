@@ -58,6 +58,8 @@ export class IcmpTunables {
 /** `net.inet.udp.*` (also written as `net.inet6.udp6.do_loopback_cksum`). */
 export class UdpTunables {
   doLoopbackCksum = 0;
+  /** `net.inet.udp.checksum`: sum IPv4 datagrams sent (IPv6 always is). */
+  checksum = 1;
 }
 
 /** `net.inet.arp.*`, in seconds but `maxtries` (the ARP cache's timers). */
@@ -151,6 +153,7 @@ export const TUNABLE_NAMES: {
   },
   udp: {
     doLoopbackCksum: "net.inet.udp.do_loopback_cksum",
+    checksum: "net.inet.udp.checksum",
   },
   arp: {
     prune: "net.inet.arp.prune",

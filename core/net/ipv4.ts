@@ -371,7 +371,7 @@ export class Ipv4Layer implements NetLayer {
 
   /** Weak host model unless `checkinterface`: any of our addresses on any interface. */
   #acceptsFor(iface: NetInterface, dst: number, bcast: boolean): boolean {
-    if (dst >>> 28 === 0xe) return dst === 0xe0000001; // all-hosts; no other groups joined yet
+    if (dst >>> 28 === 0xe) return dst === 0xe0000001 || this.#ctx.groups.has4(iface.index, dst);
     if (bcast) return true;
     if (this.#ctx.tunables.ip.checkinterface !== 0 && !iface.isLoopback) {
       return iface.inet.some((a) => a.addr === dst);

@@ -392,6 +392,7 @@ export class Ipv6Layer implements NetLayer {
     if ((scope === 1 || scope === 2) && isAllNodesOrRouters(dst, this.nd.forwarding)) return true;
     // KAME joins the Node Information group of the host name on every interface.
     if (scope === 2 && dst[11] === 2 && this.icmp.nodeInfo.isGroup(dst)) return true;
+    if (this.#ctx.groups.has6(iface.index, dst)) return true; // joined by a socket
     if (!isSolicitedNode(dst)) return false;
     for (const a of iface.inet6) {
       const x = a.addr;
