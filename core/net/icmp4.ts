@@ -343,7 +343,8 @@ export class Icmp4Layer {
     this.#ctx.stats.icmp.reflect++;
     if (b[at] <= 18) this.#ctx.stats.icmp.outhist[b[at]]++;
     // Reply from the address asked, or (to a broadcast) from the interface's own.
-    const src = toGroup ? (iface.inet[0]?.addr ?? null) : ip.dst;
-    this.#lower.sendIcmp(pkt, ip.src, src);
+    const src = toGroup ? (iface.inet[0]?.addr ?? null) : ip.dst | 0;
+    // Signed addresses: the IPv4 layer takes either, and these stay unboxed (see isBroadcast).
+    this.#lower.sendIcmp(pkt, ip.src | 0, src);
   }
 }

@@ -148,12 +148,15 @@ export class Ipv4Layer implements NetLayer {
 
   /** Whether `addr` is a broadcast address on `iface` (limited, directed, or the old zero-host form). */
   isBroadcast(addr: number, iface: NetInterface): boolean {
-    if (addr === 0xffffffff || addr === 0) return true;
+    // Compared as signed 32-bit values: callers on the data path pass `addr | 0`, which
+    // V8 can keep unboxed, where an unsigned address above 2^30 becomes a heap number.
+    const a32 = addr | 0;
+    if (a32 === -1 || a32 === 0) return true;
     if (!(iface.flags & IFF.BROADCAST)) return false;
     const zero = this.#ctx.tunables.ip.hostzerobroadcast !== 0;
     for (const a of iface.inet) {
-      if (a.broadcast === addr) return true;
-      if (zero && a.mask !== 0xffffffff && addr === ((a.addr & a.mask) >>> 0)) return true;
+      if (a.broadcast !== undefined && (a.broadcast | 0) === a32) return true;
+      if (zero && a.mask !== 0xffffffff && a32 === (a.addr & a.mask)) return true;
     }
     return false;
   }
@@ -206,8 +209,8 @@ export class Ipv4Layer implements NetLayer {
       this.icmp.error(iface, ip, ICMP_TYPE.UNREACH, ICMP_UNREACH.SRCFAIL, 0, linkBcast);
       return;
     }
-    const bcast = this.isBroadcast(dst, iface);
-    const forUs = this.#acceptsFor(iface, dst, bcast);
+    const bcast = this.isBroadcast(dst | 0, iface);
+    const forUs = this.#acceptsFor(iface, dst | 0, bcast);
     if (!forUs) {
       this.#forward(iface, ip, linkBcast);
       return;
@@ -264,7 +267,8 @@ export class Ipv4Layer implements NetLayer {
   }
 
   /**
-   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst`. Frees
+   * Sends the transport payload in `pkt` (at `pkt.start`) to `dst` (unsigned,
+   * or signed as `dst | 0`: both work, and the signed form stays unboxed). Frees
    * `pkt`. Returns null, or the errno of a failure (counted, never thrown):
    * those of {@linkcode Ipv4Layer.route}, and EMSGSIZE (too big with DF).
    */
@@ -370,11 +374,15 @@ export class Ipv4Layer implements NetLayer {
   }
 
   /** Weak host model unless `checkinterface`: any of our addresses on any interface. */
+  /** `dst` is signed (`| 0`), as {@linkcode Ipv4Layer.isBroadcast} explains. */
   #acceptsFor(iface: NetInterface, dst: number, bcast: boolean): boolean {
-    if (dst >>> 28 === 0xe) return dst === 0xe0000001 || this.#ctx.groups.has4(iface.index, dst);
+    if (dst >>> 28 === 0xe) {
+      return dst === (0xe0000001 | 0) || this.#ctx.groups.has4(iface.index, dst);
+    }
     if (bcast) return true;
     if (this.#ctx.tunables.ip.checkinterface !== 0 && !iface.isLoopback) {
-      return iface.inet.some((a) => a.addr === dst);
+      for (const a of iface.inet) if ((a.addr | 0) === dst) return true;
+      return false;
     }
     return this.isLocal(dst);
   }
@@ -475,7 +483,7 @@ export class Ipv4Layer implements NetLayer {
       return;
     }
     const fast = ctx.tunables.ip.maxflows > 0 && this.#fastforwardOn();
-    let flow = fast ? this.flows.get(dst, ctx.routes4.generation) : undefined;
+    let flow = fast ? this.flows.get(dst | 0, ctx.routes4.generation) : undefined;
     if (flow) st.fastforward++;
     if (!flow) {
       const route = ctx.routes4.lookup(dst);
@@ -510,7 +518,7 @@ export class Ipv4Layer implements NetLayer {
         gatewayRoute: (route.flags & RTF.GATEWAY) !== 0,
       };
       route.use++;
-      if (fast) this.flows.put(dst, flow, ctx.routes4.generation);
+      if (fast) this.flows.put(dst | 0, flow, ctx.routes4.generation);
     }
     if (flow.iface === inIface) this.#maybeRedirect(inIface, ip, flow.nextHop, flow.gatewayRoute);
     const len = ip.totalLength;
