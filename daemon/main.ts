@@ -167,7 +167,9 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   for (const w of [...parsed.warnings, ...configLog]) log(w);
   // io-pkt's -t: the layer-2 threads are the drivers' reader Workers, started as descriptors come.
   log(`layer-2 threads: up to ${args.threads} reader Workers (-t)`);
-  const drivers = new DriverManager(stack, log, new ReaderPool(args.threads, { log }));
+  const warm = Deno.env.get(NO_WARMUP_ENV) !== "1";
+  const pool = new ReaderPool(args.threads, { log, warmUpRounds: warm ? READER_WARMUP_ROUNDS : 0 });
+  const drivers = new DriverManager(stack, log, pool);
   await drivers.registerCloners();
   await loadModules(args, drivers, log);
   try {
@@ -182,7 +184,7 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   driveTimers(stack);
   onShutdown(stack, server, pidFile, log);
   log(`${command} ${stack.info().version} ready: ${paths.dir} (mount type ${stack.mountType})`);
-  startWarmUp(stack, log);
+  if (warm) startWarmUp(stack, log);
 }
 
 /** Set to 1 in the environment: no JIT warm-up at start (see warmup.ts). */
@@ -190,12 +192,14 @@ export const NO_WARMUP_ENV = "IOPKT_NO_WARMUP";
 /** The warm-up's bound in milliseconds of wall time, when not the default. */
 export const WARMUP_MS_ENV = "IOPKT_WARMUP_MS";
 
+/** Frames each reader Worker reads from a scratch socket pair at its start (its own warm-up). */
+const READER_WARMUP_ROUNDS = 3000;
+
 /**
  * Runs the JIT warm-up in the background (it yields to the event loop, so the
- * daemon serves meanwhile) unless {@linkcode NO_WARMUP_ENV} is 1; logs its cost.
+ * daemon serves meanwhile); logs its cost. Skipped when {@linkcode NO_WARMUP_ENV} is 1.
  */
 function startWarmUp(stack: Stack, log: LogFn): void {
-  if (Deno.env.get(NO_WARMUP_ENV) === "1") return;
   // The pool's free lists start as empty arrays of small integers; code optimised on the scratch
   // stacks' lists (of objects) would be thrown away at this pool's first use. Use it once first.
   const pool = stackCore(stack).pool;
