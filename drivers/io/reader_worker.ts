@@ -114,6 +114,8 @@ let entries: Entry[] = [];
 let pollfds = new Int32Array(2);
 let pollBytes = new Uint8Array(pollfds.buffer);
 const wakeBuf = new Uint8Array(8);
+/** Warm-up rounds still to run (given at init, run once the first descriptor is taken). */
+let pendingWarmUp = 0;
 
 /** Ends reading `e`: its errno (0 when asked to stop), then STOPPED for the owner and consumer. */
 function finish(e: Entry, linuxErrno: number): void {
@@ -258,11 +260,15 @@ function failAll(linuxErrno: number): void {
   dropEntries(new Map(entries.map((e) => [e, linuxErrno])));
 }
 
-/** Runs the loop with RUNNING set; RUNNING drops once no descriptor is touched any more. */
-function run(): void {
+/**
+ * Runs the loop (after `warmUpRounds` of warm-up) with RUNNING set; RUNNING
+ * drops once no descriptor is touched any more.
+ */
+function run(warmUpRounds = 0): void {
   // RUNNING before CLOSING pairs with the owner's CLOSING-before-RUNNING (reader_pool.ts).
   Atomics.store(cmd, C.RUNNING, 1);
   try {
+    if (warmUpRounds > 0) warmUp(warmUpRounds);
     readLoop();
   } catch (e) {
     console.error("reader worker:", e);
@@ -320,7 +326,8 @@ function warmUp(rounds: number): void {
   const stopped = FrameRing.create({ slots: 2, maxFrame: 64 });
   const one = new Uint8Array(new BigUint64Array([1n]).buffer);
   try {
-    for (let i = 0; i < rounds; i++) {
+    // Until done, or the owner wants the Worker (a message waits, it retires it).
+    for (let i = 0; i < rounds && mayRun(); i++) {
       e.datagram = (i & 7) === 7; // the shmif driver's sockets are read with recvfrom
       if ((i & 63) === 5) libc().write(wakeFd, one, 8);
       if ((i & 63) === 9) {
@@ -330,7 +337,6 @@ function warmUp(rounds: number): void {
       }
       libc().write(fds[1], frame, frame.length);
       if (waitEvents() !== 0) break;
-      mayRun();
       reapStops();
       readRound();
       Atomics.store(ring.ctrl, W.TAIL, Atomics.load(ring.ctrl, W.HEAD)); // consumed at once
@@ -349,10 +355,14 @@ self.onmessage = (event: MessageEvent<ReaderCommand>) => {
   if (msg.kind === "init") {
     cmd = new Int32Array(msg.cmd);
     wakeFd = msg.wakeFd;
-    if (msg.warmUpRounds) warmUp(msg.warmUpRounds);
+    pendingWarmUp = msg.warmUpRounds ?? 0;
     return;
   }
   taken = (taken + 1) | 0; // as POSTED counts: an Int32 that wraps
   adopt(msg);
-  run();
+  // After the owner heard "ready" (its attach does not wait for the warm-up); the descriptor is
+  // read meanwhile, as the warm-up runs the loop's functions over every entry.
+  const warm = pendingWarmUp;
+  pendingWarmUp = 0;
+  run(warm);
 };
