@@ -335,6 +335,8 @@ function warmUp(rounds: number): void {
         entries.push({ ...e, ring: stopped, writer: new FrameRingWriter(stopped) });
         rebuildPollSet();
       }
+      // As if a consumer waited on every other frame: publish then notifies (nobody, here).
+      Atomics.store(ring.ctrl, W.CONSUMER_WAITING, i & 1);
       libc().write(fds[1], frame, frame.length);
       if (waitEvents() !== 0) break;
       reapStops();
