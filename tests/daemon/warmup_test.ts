@@ -10,7 +10,10 @@ Deno.test("warm-up: IPv4 and IPv6 echoes through the scratch stacks", async () =
   const r = await warmUp({ inet6: true, rounds: 300, budgetMs: 20_000 });
   assert.equal(r.rounds, 300);
   // Each round sends six echoes (three per family): each brings a reply, or a request to B and its reply.
-  assert.ok(r.delivered >= 300 * 6, `only ${r.delivered} datagrams delivered in ${r.rounds} rounds`);
+  assert.ok(
+    r.delivered >= 300 * 6,
+    `only ${r.delivered} datagrams delivered in ${r.rounds} rounds`,
+  );
   assert.ok(r.frames >= 300 * 6, `R received only ${r.frames} frames`);
 });
 
