@@ -59,9 +59,10 @@ export interface ReaderPoolOptions {
   /** Where problems are told (a Worker that fails or does not stop); default console.error. */
   log?: (message: string) => void;
   /**
-   * Frames each new Worker reads from a scratch socket pair before serving, so
-   * its read loop is optimised code from the first real frame (the daemon's
-   * JIT warm-up); default 0.
+   * Frames each new Worker reads from a scratch socket pair once it has taken
+   * its first descriptor (which it reads meanwhile), so its read loop is
+   * optimised code from the first frames of an idle link (the daemon's JIT
+   * warm-up); default 0.
    */
   warmUpRounds?: number;
 }
