@@ -2,7 +2,9 @@
  * Idle latency, side by side, in one run (root and /dev/net/tun needed):
  * Linux pings
  *
- *   (a) this stack on a TAP device (the daemon, `-d tap`),
+ *   (a) this stack on a TAP device (the daemon, `-d tap`), and the same daemon
+ *       started with `IOPKT_NO_WARMUP=1` (no JIT warm-up at start: its first
+ *       few hundred idle pings run interpreted code),
  *   (b) native lwIP on a TAP device (`bench/lwip_tap.c`, built here with gcc
  *       against Debian's `liblwip-dev`; skipped with the reason when either is
  *       missing),
@@ -21,7 +23,7 @@
  */
 
 import { interopUnavailable, linkExists, Netns, sh, which } from "../tests/kit/netns.ts";
-import { startDaemon, waitFor } from "../tests/kit/processes.ts";
+import { startDaemon, type TestDaemon, waitFor } from "../tests/kit/processes.ts";
 
 const PINGS = Number(Deno.args[0] ?? 200);
 const ROUNDS = Number(Deno.args[1] ?? 3);
@@ -88,18 +90,25 @@ const cleanup: (() => Promise<void>)[] = [];
 try {
   const targets: Target[] = [];
 
-  // (a) the stack on a TAP
-  const d = await startDaemon("io-pkt-v4-hc", { args: ["-d", "tap", `host=bl${tag}a,name=en`] });
-  cleanup.push(async () => {
-    await d.stop();
-    Deno.removeSync(d.prefix, { recursive: true });
-  });
-  await waitFor("the TAP device", () => linkExists(`bl${tag}a`));
-  const nsA = await Netns.create();
-  cleanup.push(() => nsA.close());
-  await nsA.adopt(`bl${tag}a`, ["192.0.2.1/24"]);
-  await d.tool("ifconfig", "en0", "192.0.2.2/24");
-  targets.push({ label: "io-pkt over TAP", ns: nsA, addr: "192.0.2.2" });
+  // (a) the stack on a TAP, with and without the JIT warm-up (each in its own namespace)
+  let d: TestDaemon | undefined;
+  for (const warm of [true, false]) {
+    const dev = `bl${tag}${warm ? "a" : "n"}`;
+    if (!warm) Deno.env.set("IOPKT_NO_WARMUP", "1");
+    const daemon = await startDaemon("io-pkt-v4-hc", { args: ["-d", "tap", `host=${dev},name=en`] })
+      .finally(() => Deno.env.delete("IOPKT_NO_WARMUP"));
+    cleanup.push(async () => {
+      await daemon.stop();
+      Deno.removeSync(daemon.prefix, { recursive: true });
+    });
+    await waitFor("the TAP device", () => linkExists(dev));
+    const ns = await Netns.create();
+    cleanup.push(() => ns.close());
+    await ns.adopt(dev, ["192.0.2.1/24"]);
+    await daemon.tool("ifconfig", "en0", "192.0.2.2/24");
+    targets.push({ label: warm ? "io-pkt over TAP" : "io-pkt, no warm-up", ns, addr: "192.0.2.2" });
+    d ??= daemon;
+  }
 
   // (b) lwIP on a TAP
   const tmp = Deno.makeTempDirSync({ prefix: "iopkt-bench-" });
@@ -163,7 +172,7 @@ try {
       const a = average(xs);
       const vsLwip = Number.isNaN(lwipAvg) ? "" : `  x${(a / lwipAvg).toFixed(2)} lwIP`;
       console.log(
-        `  ${t.label.padEnd(18)} avg ${a.toFixed(3)}  median ${
+        `  ${t.label.padEnd(19)} avg ${a.toFixed(3)}  median ${
           median(xs).toFixed(3)
         }  (${xs.length})` +
           `${vsLwip}  x${(a / linuxAvg).toFixed(2)} Linux`,
@@ -172,9 +181,9 @@ try {
   }
 
   const IDLE_MS = 3000;
-  const c0 = cpuSeconds(d.pid);
+  const c0 = cpuSeconds(d!.pid);
   await new Promise((r) => setTimeout(r, IDLE_MS));
-  const idle = (cpuSeconds(d.pid) - c0) / (IDLE_MS / 1000);
+  const idle = (cpuSeconds(d!.pid) - c0) / (IDLE_MS / 1000);
   console.log(`daemon CPU while idle: ${(idle * 100).toFixed(1)} % of one core over ${IDLE_MS} ms`);
 } finally {
   for (const c of cleanup.reverse()) await c().catch(() => {});

@@ -36,3 +36,12 @@ export function driveTimers(stack: Stack): () => void {
     if (handle !== null) clearTimeout(handle);
   };
 }
+
+/**
+ * The daemon's clock, monotonic milliseconds. One function for the daemon's
+ * stack and the JIT warm-up's scratch stacks (`warmup.ts`), so the core's call
+ * to its clock sees one target, as it will when real traffic comes.
+ */
+export function monotonicNow(): number {
+  return performance.now();
+}

@@ -18,7 +18,7 @@
 import { parseTcpipOptions, type StackConfig } from "../core/config.ts";
 import { socketPaths } from "../core/control/paths.ts";
 import { ErrnoError } from "../core/errno.ts";
-import { Stack } from "../core/stack.ts";
+import { Stack, stackCore } from "../core/stack.ts";
 import { isBuiltinProtocol, parseDaemonArgs, protocolModuleName } from "./args.ts";
 import type { DaemonArgs } from "./args.ts";
 import { detachAndWait, DETACHED_ENV } from "./detach.ts";
@@ -26,7 +26,8 @@ import { DriverManager } from "./drivers.ts";
 import { ReaderPool } from "../drivers/io/reader_pool.ts";
 import { logFilePath, type LogFn, openLog } from "./log.ts";
 import { ControlServer } from "./server.ts";
-import { driveTimers } from "./clock.ts";
+import { driveTimers, monotonicNow } from "./clock.ts";
+import { warmUp } from "./warmup.ts";
 
 /** The two daemons. */
 export type DaemonCommand = "io-pkt-v4-hc" | "io-pkt-v6-hc";
@@ -153,7 +154,7 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
     pid: Deno.pid,
     hostname: hostname(),
     log,
-    clock: () => performance.now(),
+    clock: monotonicNow,
   });
   const server = new ControlServer(stack, paths, log);
   try {
@@ -166,7 +167,9 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   for (const w of [...parsed.warnings, ...configLog]) log(w);
   // io-pkt's -t: the layer-2 threads are the drivers' reader Workers, started as descriptors come.
   log(`layer-2 threads: up to ${args.threads} reader Workers (-t)`);
-  const drivers = new DriverManager(stack, log, new ReaderPool(args.threads, { log }));
+  const warm = Deno.env.get(NO_WARMUP_ENV) !== "1";
+  const pool = new ReaderPool(args.threads, { log, warmUpRounds: warm ? READER_WARMUP_ROUNDS : 0 });
+  const drivers = new DriverManager(stack, log, pool);
   await drivers.registerCloners();
   await loadModules(args, drivers, log);
   try {
@@ -181,4 +184,31 @@ export async function runDaemon(command: DaemonCommand, argv: string[]): Promise
   driveTimers(stack);
   onShutdown(stack, server, pidFile, log);
   log(`${command} ${stack.info().version} ready: ${paths.dir} (mount type ${stack.mountType})`);
+  if (warm) startWarmUp(stack, log);
+}
+
+/** Set to 1 in the environment: no JIT warm-up at start (see warmup.ts). */
+export const NO_WARMUP_ENV = "IOPKT_NO_WARMUP";
+/** The warm-up's bound in milliseconds of wall time, when not the default. */
+export const WARMUP_MS_ENV = "IOPKT_WARMUP_MS";
+
+/** Frames each reader Worker reads from a scratch socket pair at its start (its own warm-up). */
+const READER_WARMUP_ROUNDS = 3000;
+
+/**
+ * Runs the JIT warm-up in the background (it yields to the event loop, so the
+ * daemon serves meanwhile); logs its cost. Skipped when {@linkcode NO_WARMUP_ENV} is 1.
+ */
+function startWarmUp(stack: Stack, log: LogFn): void {
+  // The pool's free lists start as empty arrays of small integers; code optimised on the scratch
+  // stacks' lists (of objects) would be thrown away at this pool's first use. Use it once first.
+  const pool = stackCore(stack).pool;
+  pool.free(pool.alloc(0));
+  pool.free(pool.alloc(stack.config.mclbytes));
+  const ms = Number(Deno.env.get(WARMUP_MS_ENV) ?? NaN);
+  const budgetMs = Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  warmUp({ inet6: stack.inet6, config: stack.config, budgetMs }).then(
+    (r) => log(`JIT warm-up: ${r.frames} frames in ${r.ms.toFixed(0)} ms`),
+    (e) => log(`JIT warm-up skipped: ${e instanceof Error ? e.message : e}`),
+  );
 }

@@ -33,6 +33,7 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   writev: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   sendto: { parameters: ["i32", "buffer", "u32", "i32", "buffer", "u32"], result: "i32" },
   recvfrom: { parameters: ["i32", "buffer", "u32", "i32", "pointer", "pointer"], result: "i32" },

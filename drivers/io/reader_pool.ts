@@ -58,6 +58,13 @@ export interface ReaderLease {
 export interface ReaderPoolOptions {
   /** Where problems are told (a Worker that fails or does not stop); default console.error. */
   log?: (message: string) => void;
+  /**
+   * Frames each new Worker reads from a scratch socket pair once it has taken
+   * its first descriptor (which it reads meanwhile), so its read loop is
+   * optimised code from the first frames of an idle link (the daemon's JIT
+   * warm-up); default 0.
+   */
+  warmUpRounds?: number;
 }
 
 /** How long a release waits for the Worker to leave the descriptor (or its loop). */
@@ -98,12 +105,14 @@ export class ReaderPool implements ReaderPoolRef {
   #workers: PoolWorker[] = [];
   #nextId = 1;
   readonly #log: (message: string) => void;
+  readonly #warmUpRounds: number;
 
   /** @param size most Workers, an integer from 1 */
   constructor(size: number, opts: ReaderPoolOptions = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`reader pool: size ${size}`);
     this.size = size;
     this.#log = opts.log ?? ((m: string) => console.error(m));
+    this.#warmUpRounds = opts.warmUpRounds ?? 0;
   }
 
   /** Descriptors per live Worker, in start order (for tests and diagnostics). */
@@ -179,7 +188,14 @@ export class ReaderPool implements ReaderPoolRef {
       this.#log(`reader worker failed: ${e.message}`);
       this.#fail(pw, e.message);
     };
-    worker.postMessage({ kind: "init", cmd: cmd.buffer, wakeFd } satisfies ReaderCommand);
+    worker.postMessage(
+      {
+        kind: "init",
+        cmd: cmd.buffer,
+        wakeFd,
+        warmUpRounds: this.#warmUpRounds,
+      } satisfies ReaderCommand,
+    );
     return pw;
   }
 

@@ -38,7 +38,7 @@
  */
 
 import { FrameRing, FrameRingWriter, W } from "./frame_ring.ts";
-import { E, errno, libc, POLL } from "./libc.ts";
+import { closeQuietly, E, errno, libc, POLL, SOCK } from "./libc.ts";
 
 /** Words of a Worker's command area (an Int32Array on a `SharedArrayBuffer`). */
 export const C = {
@@ -62,6 +62,8 @@ export interface ReaderInit {
   cmd: SharedArrayBuffer;
   /** An eventfd; readable means "look at your commands". */
   wakeFd: number;
+  /** Rounds of the read loop to run over a scratch socket pair first (JIT warm-up); 0: none. */
+  warmUpRounds?: number;
 }
 
 /** Start reading one descriptor. */
@@ -112,6 +114,8 @@ let entries: Entry[] = [];
 let pollfds = new Int32Array(2);
 let pollBytes = new Uint8Array(pollfds.buffer);
 const wakeBuf = new Uint8Array(8);
+/** Warm-up rounds still to run (given at init, run once the first descriptor is taken). */
+let pendingWarmUp = 0;
 
 /** Ends reading `e`: its errno (0 when asked to stop), then STOPPED for the owner and consumer. */
 function finish(e: Entry, linuxErrno: number): void {
@@ -256,11 +260,15 @@ function failAll(linuxErrno: number): void {
   dropEntries(new Map(entries.map((e) => [e, linuxErrno])));
 }
 
-/** Runs the loop with RUNNING set; RUNNING drops once no descriptor is touched any more. */
-function run(): void {
+/**
+ * Runs the loop (after `warmUpRounds` of warm-up) with RUNNING set; RUNNING
+ * drops once no descriptor is touched any more.
+ */
+function run(warmUpRounds = 0): void {
   // RUNNING before CLOSING pairs with the owner's CLOSING-before-RUNNING (reader_pool.ts).
   Atomics.store(cmd, C.RUNNING, 1);
   try {
+    if (warmUpRounds > 0) warmUp(warmUpRounds);
     readLoop();
   } catch (e) {
     console.error("reader worker:", e);
@@ -289,14 +297,74 @@ function adopt(msg: ReaderAdd): void {
   rebuildPollSet();
 }
 
+/**
+ * Runs the read loop's own functions over a scratch socket pair for `rounds`
+ * frames, so that V8 has optimised them before the first real frame (an idle
+ * link brings one every few milliseconds, too few for the JIT for a long
+ * while; see `daemon/warmup.ts`). Nothing is left behind: the entry, the
+ * descriptors, the poll count.
+ */
+function warmUp(rounds: number): void {
+  const fds = new Int32Array(2);
+  const type = SOCK.DGRAM | SOCK.NONBLOCK | SOCK.CLOEXEC;
+  if (libc().socketpair(SOCK.AF_UNIX, type, 0, new Uint8Array(fds.buffer)) < 0) return;
+  const ring = FrameRing.create({ slots: 8, maxFrame: 2048 });
+  const e: Entry = {
+    fd: fds[0],
+    datagram: false,
+    ring,
+    writer: new FrameRingWriter(ring),
+    readable: true,
+    full: false,
+  };
+  entries.push(e);
+  rebuildPollSet();
+  const polls = Atomics.load(cmd, C.POLLS);
+  const frame = new Uint8Array(98);
+  // Now and then a wake-up on the eventfd, and an entry its owner stops (what happens when an
+  // interface comes or goes), so those paths have run before the loop is optimised.
+  const stopped = FrameRing.create({ slots: 2, maxFrame: 64 });
+  const one = new Uint8Array(new BigUint64Array([1n]).buffer);
+  try {
+    // Until done, or the owner wants the Worker (a message waits, it retires it).
+    for (let i = 0; i < rounds && mayRun(); i++) {
+      e.datagram = (i & 7) === 7; // the shmif driver's sockets are read with recvfrom
+      if ((i & 63) === 5) libc().write(wakeFd, one, 8);
+      if ((i & 63) === 9) {
+        Atomics.store(stopped.ctrl, W.STOP, 1);
+        entries.push({ ...e, ring: stopped, writer: new FrameRingWriter(stopped) });
+        rebuildPollSet();
+      }
+      // As if a consumer waited on every other frame: publish then notifies (nobody, here).
+      Atomics.store(ring.ctrl, W.CONSUMER_WAITING, i & 1);
+      libc().write(fds[1], frame, frame.length);
+      if (waitEvents() !== 0) break;
+      reapStops();
+      readRound();
+      Atomics.store(ring.ctrl, W.TAIL, Atomics.load(ring.ctrl, W.HEAD)); // consumed at once
+    }
+  } finally {
+    entries = entries.filter((x) => x !== e);
+    rebuildPollSet();
+    Atomics.store(cmd, C.POLLS, polls);
+    closeQuietly(fds[0]);
+    closeQuietly(fds[1]);
+  }
+}
+
 self.onmessage = (event: MessageEvent<ReaderCommand>) => {
   const msg = event.data;
   if (msg.kind === "init") {
     cmd = new Int32Array(msg.cmd);
     wakeFd = msg.wakeFd;
+    pendingWarmUp = msg.warmUpRounds ?? 0;
     return;
   }
   taken = (taken + 1) | 0; // as POSTED counts: an Int32 that wraps
   adopt(msg);
-  run();
+  // After the owner heard "ready" (its attach does not wait for the warm-up); the descriptor is
+  // read meanwhile, as the warm-up runs the loop's functions over every entry.
+  const warm = pendingWarmUp;
+  pendingWarmUp = 0;
+  run(warm);
 };

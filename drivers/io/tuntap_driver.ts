@@ -120,15 +120,18 @@ function specFor(
 /**
  * Attaches one interface backed by a Linux TAP (Ethernet frames) or TUN (IP
  * packets) device; resolves once its reader Worker runs. Rejects with an
- * ErrnoError when the options are bad or the device cannot be had.
+ * ErrnoError when the options are bad or the device cannot be had. `open`
+ * gets the device: the daemon's JIT warm-up (`daemon/warmup.ts`) gives a
+ * socket pair instead, so that its traffic runs this very code.
  */
 export async function attachTunTap(
   kind: "tap" | "tun",
   host: DriverHost,
   options: string,
+  open: (kind: "tap" | "tun", name?: string) => TunTapDevice = openTunTap,
 ): Promise<void> {
   const opts = parseTunTapOptions(kind, options);
-  const dev = openTunTap(kind, opts.host);
+  const dev = open(kind, opts.host);
   const errors: TxErrors = { count: 0, last: 0 };
   // Set once the interface exists (reception needs it); read by detach.
   const rx: { reader?: FdReader } = {};

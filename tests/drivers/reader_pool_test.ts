@@ -240,3 +240,24 @@ Deno.test("reader worker: an add taken before its POSTED bump is read (no lost w
     closePair(pair);
   }
 });
+
+Deno.test("reader pool: a Worker that warms up reads its descriptors meanwhile and after", async () => {
+  const pool = new ReaderPool(1, { warmUpRounds: 20_000 });
+  const a = startReading(pool, 1);
+  const b = startReading(pool, 2);
+  try {
+    assert.ok(await a.reader.whenReady(), "the attach does not wait for the warm-up");
+    // Sent while the Worker is (most likely) still warming up, then well after.
+    await sendAll([a, b], 50, [1, 2]);
+    await waitUntil("every frame", () => a.seqs.length === 50 && b.seqs.length === 50);
+    assert.deepEqual(a.seqs, range(50));
+    assert.deepEqual(b.seqs, range(50));
+    stopReading(b);
+    await sendAll([a], 10, [1]);
+    await waitUntil("frames after a detach", () => a.seqs.length === 60);
+  } finally {
+    stopReading(a);
+    stopReading(b);
+  }
+  assert.deepEqual(pool.workerLoads(), []);
+});
