@@ -151,10 +151,18 @@ function endpoint6(o: Options, l: Layout, addr: string, port: number): string {
   const a = parseIp6(splitZone(addr).addr);
   let host: string;
   if (addr === "" || addr === "*" || (a !== null && isZero6(a))) host = "*";
-  else host = hostName6(addr, o.numericAddr);
+  else if (a !== null && !o.numericAddr && isV4Mapped(a)) {
+    // NetBSD's gethostbyaddr() looks a v4-mapped address up as the IPv4 one.
+    host = inetHostName(((a[12] << 24) | (a[13] << 16) | (a[14] << 8) | a[15]) >>> 0, false);
+  } else host = hostName6(addr, o.numericAddr);
   const hostWidth = o.verbose ? Math.max(l.hostWidth, host.length) : l.hostWidth;
   const line = `${host.slice(0, hostWidth)}.${portText(port)}`;
   const base = o.pcbAddrs ? 18 : 22;
   const width = o.verbose ? Math.max(base, line.length) : base;
   return ` ${left(line, width, width)}`;
+}
+
+function isV4Mapped(a: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
 }
