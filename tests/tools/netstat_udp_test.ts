@@ -320,3 +320,30 @@ Deno.test("sysctl net.inet.udp lists the knobs, and a write changes what new soc
   assert.equal(user.code, 1);
   assert.match(user.stderr, /Operation not permitted/);
 });
+
+Deno.test("sysctl -w net.inet6.udp6.do_loopback_cksum=1 makes lo0 input check UDP sums (one variable, two names)", async () => {
+  const stack = new Stack({ inet6: true });
+  const root = through(stack, true);
+  const r = stack.openUdp(4);
+  r.bind("127.0.0.1", 5002);
+  const raw = stack.openRawSocket("inet", 17, () => {});
+  // Port 4096 to 5002, length 9, a checksum that is wrong for this datagram.
+  const bad = new Uint8Array([0x10, 0, 0x13, 0x8a, 0, 9, 0x12, 0x34, 0x2a]);
+  stack.sendRaw(raw, "127.0.0.1", bad, {});
+  assert.equal(r.pending, 1, "not checked on loopback by default");
+  assertOk(
+    await run(sysctlMain, "sysctl", ["-w", "net.inet6.udp6.do_loopback_cksum=1"], root),
+    "net.inet6.udp6.do_loopback_cksum: 0 -> 1\n",
+  );
+  assertOk(
+    await run(sysctlMain, "sysctl", ["net.inet.udp.do_loopback_cksum"], root),
+    "net.inet.udp.do_loopback_cksum = 1\n",
+  );
+  stack.sendRaw(raw, "127.0.0.1", bad, {});
+  assert.equal(r.pending, 1, "dropped now");
+  const s = await run(netstatMain, "netstat", ["-ss", "-p", "udp"], root);
+  assertOk(
+    s,
+    "udp:\n\t2 datagrams received\n\t1 with bad checksum\n\t1 delivered\n\t1 PCB hash miss\n",
+  );
+});
