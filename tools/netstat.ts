@@ -15,8 +15,12 @@
  * - Sockets: QNX 6.5-7.0 list every socket, listeners included, with or without
  *   `-a` (they use the pcblist sysctl path of NetBSD 4's `protopr`, which has no
  *   `-a` filter); `-a` only adds ` (including servers)` to the title. Rows use
- *   QNX 6.6/7.0's padded formats (78 bytes a line). TCP rows come before UDP
- *   rows, as NetBSD walks one protocol after the other. A block's title and
+ *   QNX 6.6/7.0's padded formats (78 bytes a line). `-A` adds NetBSD's PCB
+ *   column (the `pcblist` sysctl's protocol block address: 0 for UDP, which
+ *   has none) and narrows the address columns to 18 (21, one space less and
+ *   a 6-wide state with `-n`/`-S`). TCP rows come before UDP rows, as NetBSD
+ *   walks one protocol after the other; within a protocol, rows keep the
+ *   stack's order (NetBSD's pcb queue: newest first). A block's title and
  *   header print with its first row, so an empty block prints nothing: NetBSD
  *   4's `protopr`/`ip6protopr` print them from inside the row loop.
  * - Names: this suite has no resolver (no hosts, networks or services
@@ -31,10 +35,10 @@
  *   1.77, `inet6.c`), in NetBSD's protocol order: ip, icmp, igmp, tcp, udp,
  *   then ip6, icmp6, udp6 on an IPv6 stack, then arp.
  * - Options that need data this stack does not keep are refused with
- *   `netstat: -X: not supported` and exit status 1 rather than faked: `-A`,
+ *   `netstat: -X: not supported` and exit status 1 rather than faked:
  *   `-B`, `-F`, `-g`, `-l`, `-M`, `-m`, `-N`, `-P`, `-q`, `-t`, `-w` (and an
  *   interval operand), `-ia` (multicast memberships), `-rv` (route metrics),
- *   per-interface ip6/icmp6 statistics. `-T` (TCP for name lookups) is
+ *   `-rA` (route entry addresses), per-interface ip6/icmp6 statistics. `-T` (TCP for name lookups) is
  *   accepted and has nothing to change.
  *
  * The parts: this module parses the options and picks the mode;
@@ -65,7 +69,7 @@ import { ALL_STATS, FAMILY_STATS, routeStats, stats } from "./netstat_stats.ts";
 
 const SPEC = "AaBbdF:f:gI:iLlM:mN:nP:p:qrSsTtuvw:";
 /** Letters NetBSD/QNX know but this netstat cannot honour (see the module doc). */
-const UNSUPPORTED = "ABFglMmNPqtw";
+const UNSUPPORTED = "BFglMmNPqtw";
 
 const FAMILIES: Readonly<Record<string, Family>> = {
   inet: "inet",
@@ -100,6 +104,7 @@ type Parsed = { ok: true; opts: Options } | { ok: false; message: string };
 
 function defaults(): Options {
   return {
+    pcbAddrs: false,
     all: false,
     bytes: false,
     drops: false,
@@ -120,6 +125,9 @@ function defaults(): Options {
 function applyOpt(o: Options, opt: string, arg: string, tool: string): string | null {
   if (UNSUPPORTED.includes(opt)) return `${tool}: -${opt}: not supported\n`;
   switch (opt) {
+    case "A":
+      o.pcbAddrs = true;
+      break;
     case "a":
       o.all = true;
       break;
@@ -183,6 +191,9 @@ function unsupportedCombination(o: Options, tool: string): string | null {
   if (listsIfaces && o.all) return `${tool}: -a with -i (multicast memberships): not supported\n`;
   const listsRoutes = o.proto === null && !o.ifaces && o.routes && o.sflag === 0;
   if (listsRoutes && o.verbose) return `${tool}: -v with -r (route metrics): not supported\n`;
+  if (listsRoutes && o.pcbAddrs) {
+    return `${tool}: -A with -r (route entry addresses): not supported\n`;
+  }
   return null;
 }
 

@@ -21,6 +21,8 @@ export type Family = "inet" | "inet6" | "local" | "arp";
 
 /** The command line, parsed. */
 export interface Options {
+  /** `-A`: sockets with their protocol control block's address, in narrower columns. */
+  pcbAddrs: boolean;
   /** `-a`: the socket titles say ` (including servers)`. */
   all: boolean;
   /** `-b`: byte counters in `-i`. */

@@ -60,50 +60,109 @@ export async function sockets(o: Options, client: ControlClient): Promise<string
   return out;
 }
 
+/** Column layout of one block (protopr()/ip6protopr() set `width` and `compact` from -A and -n). */
+interface Layout {
+  /** Address column width in the rows. */
+  width: number;
+  /** Address column width in the header: ip6protoprhdr() resets it to 18 under -A. */
+  headerWidth: number;
+  /** `-A -n`: one space less before the addresses, short TCP state names. */
+  compact: boolean;
+  /** How many characters of a host name are kept. */
+  hostWidth: number;
+  /** QNX pads the state to 11 (6 for the short names of `-A -n`). */
+  stateWidth: number;
+}
+
+function layout(o: Options, inet6: boolean): Layout {
+  const compact = o.pcbAddrs && o.numericAddr;
+  const width = o.pcbAddrs ? (compact && !inet6 ? 21 : 18) : 22;
+  return {
+    width,
+    headerWidth: o.pcbAddrs ? (inet6 ? 18 : width) : 22,
+    compact,
+    hostWidth: o.pcbAddrs && (inet6 || !o.numericAddr) ? 12 : 16,
+    stateWidth: compact ? 6 : 11,
+  };
+}
+
 function socketBlock(o: Options, socks: readonly SocketInfo[], block: SocketBlock): string {
+  const l = layout(o, block.inet6);
   let rows = "";
   for (const proto of block.protos) {
-    for (const s of socks) if (s.proto === proto) rows += socketRow(o, s, block.inet6);
+    for (const s of socks) if (s.proto === proto) rows += socketRow(o, l, s, block.inet6);
   }
   if (rows === "") return "";
   const title = `${block.title}${o.all ? " (including servers)" : ""}\n`;
-  const header = `${left("Proto", 5, 5)} ${left("Recv-Q", 6, 6)} ${left("Send-Q", 6, 6)}  ` +
-    `${left("Local Address", 22, 22)} ${left("Foreign Address", 22, 22)} ` +
-    `${left(block.stateWord, 11, 11)}\n`;
+  // protoprhdr() drops a space under -A -n; ip6protoprhdr() always prints two.
+  const gap = l.compact && !block.inet6 ? " " : "  ";
+  const header = (o.pcbAddrs ? `${left("PCB", 8, 8)} ` : "") +
+    `${left("Proto", 5, 5)} ${left("Recv-Q", 6, 6)} ${left("Send-Q", 6, 6)}${gap}` +
+    `${left("Local Address", l.headerWidth, l.headerWidth)} ` +
+    `${left("Foreign Address", l.headerWidth, l.headerWidth)} ` +
+    `${left(block.stateWord, l.stateWidth)}\n`;
   return title + header + rows;
 }
 
-/** QNX 6.6/7.0: `"%-5.5s %6ld %6ld%s"`, two endpoints, `" %-11.11s"` (empty for UDP). */
-function socketRow(o: Options, s: SocketInfo, inet6: boolean): string {
-  const state = s.proto === "tcp" || s.proto === "tcp6" ? s.state ?? "" : "";
+/**
+ * QNX 6.6/7.0: `"%-5.5s %6ld %6ld%s"`, two endpoints, `" %-11.11s"` (empty for
+ * UDP); `-A` puts `"%8lx "` of the PCB address first.
+ */
+function socketRow(o: Options, l: Layout, s: SocketInfo, inet6: boolean): string {
+  let state = s.proto === "tcp" || s.proto === "tcp6" ? s.state ?? "" : "";
+  if (l.compact) state = SHORT_TCP_STATES[state] ?? state;
   const endpoint = inet6 ? endpoint6 : endpoint4;
-  return `${left(s.proto, 5, 5)} ${right(s.recvQ, 6)} ${right(s.sendQ, 6)} ` +
-    endpoint(o, s.localAddr, s.localPort) + endpoint(o, s.foreignAddr, s.foreignPort) +
-    ` ${left(state, 11, 11)}\n`;
+  const pcb = o.pcbAddrs ? `${right((s.pcb ?? 0).toString(16), 8)} ` : "";
+  return pcb + `${left(s.proto, 5, 5)} ${right(s.recvQ, 6)} ${right(s.sendQ, 6)}` +
+    (l.compact ? "" : " ") +
+    endpoint(o, l, s.localAddr, s.localPort) + endpoint(o, l, s.foreignAddr, s.foreignPort) +
+    ` ${left(state, l.stateWidth, l.stateWidth)}\n`;
 }
+
+/** The `shorttcpstates[]` of `-A -n`. */
+const SHORT_TCP_STATES: Readonly<Record<string, string>> = {
+  SYN_SENT: "SYNSEN",
+  SYN_RCVD: "SYSRCV",
+  ESTABLISHED: "ESTABL",
+  CLOSE_WAIT: "CLWAIT",
+  FIN_WAIT_1: "FWAIT1",
+  CLOSING: "CLOSNG",
+  LAST_ACK: "LASTAK",
+  FIN_WAIT_2: "FWAIT2",
+  TIME_WAIT: "TMWAIT",
+};
 
 function portText(port: number): string {
   return port === 0 ? "*" : String(port);
 }
 
-/** inetprint(): `" %-22.22s"` of host (cut to 16) `.` port. */
-function endpoint4(o: Options, addr: string, port: number): string {
+/** inetprint(): `" %-W.Ws"` of host (cut to 16, 12 under -A without -n) `.` port. */
+function endpoint4(o: Options, l: Layout, addr: string, port: number): string {
   const a = parseIp4Strict(addr);
   let host: string;
   if (a === null) host = addr === "" ? "*" : addr;
   else if (a === 0) host = "*";
   else host = inetHostName(a, o.numericAddr);
-  return ` ${left(`${host.slice(0, 16)}.${portText(port)}`, 22, 22)}`;
+  return ` ${left(`${host.slice(0, l.hostWidth)}.${portText(port)}`, l.width, l.width)}`;
 }
 
-/** inet6print(): as inetprint(), but `-v` widens the host and the column. */
-function endpoint6(o: Options, addr: string, port: number): string {
+/** inet6print(): host cut to 16 (12 under -A) in 22 (18); `-v` widens both to fit. */
+function endpoint6(o: Options, l: Layout, addr: string, port: number): string {
   const a = parseIp6(splitZone(addr).addr);
   let host: string;
   if (addr === "" || addr === "*" || (a !== null && isZero6(a))) host = "*";
-  else host = hostName6(addr, o.numericAddr);
-  const hostWidth = o.verbose ? Math.max(16, host.length) : 16;
+  else if (a !== null && !o.numericAddr && isV4Mapped(a)) {
+    // NetBSD's gethostbyaddr() looks a v4-mapped address up as the IPv4 one.
+    host = inetHostName(((a[12] << 24) | (a[13] << 16) | (a[14] << 8) | a[15]) >>> 0, false);
+  } else host = hostName6(addr, o.numericAddr);
+  const hostWidth = o.verbose ? Math.max(l.hostWidth, host.length) : l.hostWidth;
   const line = `${host.slice(0, hostWidth)}.${portText(port)}`;
-  const width = o.verbose ? Math.max(22, line.length) : 22;
+  const base = o.pcbAddrs ? 18 : 22;
+  const width = o.verbose ? Math.max(base, line.length) : base;
   return ` ${left(line, width, width)}`;
+}
+
+function isV4Mapped(a: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
 }

@@ -15,11 +15,12 @@
  */
 
 import { ErrnoError } from "../errno.ts";
-import type { Stack } from "../stack.ts";
+import { type Stack, stackCore } from "../stack.ts";
 import type { AddrSpec, ControlReply, ControlRequest, RouteSpec, SocketEvent } from "./ops.ts";
 import { OP_CHANGES_CONFIG } from "./ops.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
 import { flattenProtoCounters } from "../stats.ts";
+import { socketList } from "./socket_list.ts";
 
 /** The connection that owns sockets: where their datagrams go, and which are its own. */
 export interface SocketOwner {
@@ -169,8 +170,7 @@ async function perform(stack: Stack, req: ControlRequest, ctx: RequestContext): 
     case "stats":
       return flattenProtoCounters(stack.stats);
     case "sockList":
-      // No transport layer yet: there are no sockets to list.
-      return [];
+      return socketList(stackCore(stack));
     case "mount":
       return {
         interfaces: await stack.mount(

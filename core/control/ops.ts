@@ -138,15 +138,18 @@ export interface SysctlNodeInfo {
 /** One socket as `netstat` lists it. */
 export interface SocketInfo {
   proto: "tcp" | "udp" | "tcp6" | "udp6";
+  /** Bytes charged to the receive buffer (a datagram: payload and the source's sockaddr). */
   recvQ: number;
-  /** Addresses are text; the wildcard is `0.0.0.0` or `::` (netstat prints `*`). */
   sendQ: number;
+  /** Addresses are text; the wildcard is `0.0.0.0` or `::` (netstat prints `*`). */
   localAddr: string;
   localPort: number;
   foreignAddr: string;
   foreignPort: number;
   /** TCP state name (`LISTEN`, `ESTABLISHED`, ...); absent for UDP. */
   state?: string;
+  /** What `netstat -A` shows as the PCB address (NetBSD's `ki_ppcbaddr`); absent (0) for UDP. */
+  pcb?: number;
 }
 
 /**

@@ -35,6 +35,8 @@ export class UdpSockets {
   readonly #scratch = new IpAddr();
 
   readonly #turns: StackTurns;
+  /** Every open socket, bound or not, oldest first (NetBSD's `inpt_queue`, walked backwards). */
+  readonly #open = new Set<UdpSocket>();
 
   /** @param turns how calls from programs enter the stack (its `run`) */
   constructor(protocol: UdpProtocol, turns: StackTurns) {
@@ -57,12 +59,23 @@ export class UdpSockets {
   /** A new, unbound socket with the default buffer sizes. */
   create(family: IpFamily, privileged: boolean): UdpSocket {
     const sysctl = this.protocol.ctx.sysctl;
-    return new UdpSocket(
+    const s = new UdpSocket(
       family,
       privileged,
       sysctl.int("net.inet.udp.sendspace"),
       sysctl.int("net.inet.udp.recvspace"),
     );
+    this.#open.add(s);
+    return s;
+  }
+
+  /**
+   * Every open socket, bound or not, newest first: the order NetBSD's pcb
+   * list gives `netstat` (`in_pcballoc` inserts at the head of the queue).
+   * A snapshot, for tools; not for the data path.
+   */
+  list(): UdpSocket[] {
+    return [...this.#open].reverse();
   }
 
   /** Open sockets in the port table (bound ones). */
@@ -203,6 +216,7 @@ export class UdpSockets {
     for (const g of s.groups) groups.leave(g.ifIndex, g.group);
     s.groups.length = 0;
     s.clearQueue();
+    this.#open.delete(s);
     s.closed = true;
     s.onWake = null;
   }

@@ -11,8 +11,9 @@
  * endpoint with the `reuseport_unicast` option), a broadcast or multicast one
  * to every matching socket (multicast only to sockets that joined the group
  * on the arrival interface, but for the all-hosts/all-nodes groups). No
- * socket: `noport`, and port unreachable through the IP layer (rate-limited
- * there) unless it went to a group. Input only copies into the socket and
+ * socket: `noport` and port unreachable through the IP layer (rate-limited
+ * there), or for a datagram to a group `noportbcast`/`noportmcast` alone, as
+ * NetBSD counts them (so `netstat -s` computes "delivered" right). Input only copies into the socket and
  * marks it; its owner is woken after the turn.
  *
  * Output builds the header in the packet's headroom, sums it (always over
@@ -117,7 +118,7 @@ export class UdpProtocol implements TransportProtocol {
     const data = at + UDP_HEADER_LEN, len = ulen - UDP_HEADER_LEN;
     if (h.toGroup) {
       if (this.#fanOut(h.family, dst, dport, src, sport, b, data, len, h.iface!.index) > 0) return;
-      st.noport++;
+      // NetBSD counts a group datagram nobody takes here only, not also as noport.
       if (six) ctx.stats.udp6.noportmcast++;
       else ctx.stats.udp.noportbcast++;
       return;
@@ -246,7 +247,7 @@ export class UdpProtocol implements TransportProtocol {
       // The looped copy of a broadcast or a joined group, as if it came in by `iface`.
       const st = v4 ? ctx.stats.udp : ctx.stats.udp6;
       st.ipackets++;
-      this.#fanOut(
+      const taken = this.#fanOut(
         dst.family,
         dst,
         dport,
@@ -257,6 +258,8 @@ export class UdpProtocol implements TransportProtocol {
         len,
         iface.index,
       );
+      if (taken === 0 && v4) ctx.stats.udp.noportbcast++;
+      else if (taken === 0) ctx.stats.udp6.noportmcast++;
     }
     if (v4) {
       ctx.stats.udp.opackets++;
