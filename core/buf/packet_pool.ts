@@ -184,8 +184,8 @@ export class PacketPool {
   readonly #pktCache: number;
   readonly #largeCache: number;
   readonly #checked: boolean;
-  readonly #free: PacketBuffer[] = [];
-  readonly #largeFree: PacketBuffer[] = [];
+  readonly #free: PacketBuffer[] = objectList();
+  readonly #largeFree: PacketBuffer[] = objectList();
   readonly stats: PoolStats = {
     allocs: 0,
     reused: 0,
@@ -286,4 +286,16 @@ function checkPoisoned(pkt: PacketBuffer): void {
       throw new PacketOwnershipError(`PacketBuffer written after free (byte ${i})`);
     }
   }
+}
+
+/**
+ * An empty array whose elements kind is already "objects": a plain `[]`
+ * starts as small integers, and its first push of a buffer would throw away
+ * code V8 optimised on other pools' lists (seen as a deoptimisation per new
+ * stack).
+ */
+function objectList(): PacketBuffer[] {
+  const list: PacketBuffer[] = [null as unknown as PacketBuffer];
+  list.pop();
+  return list;
 }
