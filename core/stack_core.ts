@@ -169,7 +169,10 @@ export class StackCore implements StackContext {
     this.igmp = new IgmpLayer(this, this.ip4);
     this.protocols.register(IPPROTO.IGMP, [4], this.igmp);
     this.mld = this.ip6 ? new MldLayer(this, this.ip6) : null;
-    if (this.ip6) this.ip6.icmp.mld = this.mld;
+    if (this.ip6) {
+      this.ip6.icmp.mld = this.mld;
+      this.ip6.nd.dadStarting = (iface) => this.mld!.sync(iface);
+    }
     const igmp = this.igmp, mld = this.mld;
     this.groups.listener = {
       joined: (ifIndex, group) =>
@@ -355,17 +358,17 @@ export class StackCore implements StackContext {
       iface.flags = isUp ? (iface.flags | IFF.RUNNING) >>> 0 : (iface.flags & ~IFF.RUNNING) >>> 0;
     }
     iface.spec.setUp?.(isUp);
-    if (this.ip6) {
-      if (!isUp) this.ip6.nd.ifDown(iface);
-      else if (explicit) this.ip6.nd.ifUp(iface);
-    }
-    // Groups are announced again on the way up (after ND added the link-local address).
+    // Groups are announced again on the way up, before ND probes (DAD joins its groups itself).
     if (isUp) {
       this.igmp.ifUp(iface);
       this.mld?.ifUp(iface);
     } else {
       this.igmp.ifDown(iface);
       this.mld?.ifDown(iface);
+    }
+    if (this.ip6) {
+      if (!isUp) this.ip6.nd.ifDown(iface);
+      else if (explicit) this.ip6.nd.ifUp(iface);
     }
   }
 

@@ -128,6 +128,8 @@ function dropFlag(a: Inet6Addr, flag: Inet6Addr["flags"][number]): void {
 export class Nd6Layer {
   readonly cache: Nd6Cache;
   readonly router: Nd6Router;
+  /** Called as DAD of an address starts, before its first probe: MLD joins its solicited-node group (RFC 4862 §5.4.2). */
+  dadStarting: ((iface: NetInterface) => void) | null = null;
   readonly #ctx: StackContext;
   readonly #ether: EtherLayer;
   readonly #lower: Nd6Lower;
@@ -301,6 +303,7 @@ export class Nd6Layer {
     if (!a.flags.includes("tentative")) a.flags.push("tentative");
     const d: DadState = { iface, addr: a, sent: 0, nsIn: 0, naIn: 0, timer: null };
     this.#dad.set(a, d);
+    this.dadStarting?.(iface);
     this.#dadStep(d);
   }
 

@@ -1,8 +1,8 @@
 /**
  * MLDv1 as a host (RFC 2710), in virtual time: the solicited-node group
- * reported as an interface comes up (from `::` while the link-local address
- * is tentative, byte for byte as the captured report in
- * tests/wire/ndp_test.ts), socket joins reported from the link-local address
+ * reported as an interface comes up, before the DAD probe (from `::` while
+ * the link-local address is tentative, byte for byte as the captured report
+ * in tests/wire/ndp_test.ts), socket joins reported from the link-local address
  * (hop limit 1, Router Alert), queries answered within their Maximum Response
  * Delay, suppression by another node's report, Done only from the last
  * reporter, groups following the addresses, and what is never reported.
@@ -109,6 +109,11 @@ Deno.test("MLD: coming up reports the solicited-node group, from :: during DAD, 
   assert.equal(first.length, 1);
   assert.equal(first[0].dstMac, "3333ff000002");
   assert.equal(toHex(first[0].packet), toHex(CAPTURED_REPORT));
+  // RFC 4862 §5.4.2: the group is joined (reported) before the DAD probe goes out.
+  const isNs = (f: Uint8Array) => f[12] === 0x86 && f[14 + 6] === 58 && f[54] === 135;
+  const isMld = (f: Uint8Array) => f[12] === 0x86 && f[14 + 6] === 0 && f[62] === 131;
+  assert.equal(seg.log.findIndex(isMld) < seg.log.findIndex(isNs), true);
+  assert.equal(seg.log.findIndex(isNs) >= 0, true);
   // The repeat comes 5001 ms later, once DAD is done: from the link-local address now.
   net.advance(5000);
   assert.equal(mldFrames(seg).length, 1);
