@@ -6,17 +6,20 @@
  * then:
  * - a query: a Max Resp Time of 0 is an IGMPv1 query (it must go to
  *   224.0.0.1; v1 reports are sent, and no Leave, for the next 400 s), else a
- *   v2 one (a general query must go to 224.0.0.1, a group-specific one to
- *   its group; others are `rcv_badqueries`); an IGMPv3 query is read as a v2
- *   one (RFC 3376 §7.1). Each matching group reports within the time given;
+ *   v2 one: sent to 224.0.0.1 it asks for every group, sent to a group for
+ *   that one (NetBSD reads the destination, not the Group field; a query
+ *   not sent to a group is `rcv_badqueries`); an IGMPv3 query is read as a
+ *   v2 one (RFC 3376 §7.1). Each group asked for reports within the time given;
  * - a report (v1 or v2) must go to its group (else `rcv_badreports`); for a
  *   group joined here it stops our pending report (`rcv_ourreports`);
  * - queries and reports on a loopback are only counted.
  * Valid messages are then copied to raw IGMP sockets.
  *
  * Output: reports and Leave Group messages leave with TTL 1, the Router Alert
- * option (RFC 2236 §2), the interface's first address as source (0.0.0.0
- * when it has none), never looped back. Groups in 224.0.0.0/24 (all-hosts
+ * option (RFC 2236 §2, which NetBSD 4 leaves out and Linux sends), the
+ * interface's first address as source (0.0.0.0 when it has none), never
+ * looped back. Leave Group goes to 224.0.0.2 as RFC 2236 §3 says (NetBSD
+ * sends it to the group itself). Groups in 224.0.0.0/24 (all-hosts
  * included) are never reported, as NetBSD's `IN_LOCAL_GROUP` test says.
  * `snd_reports` counts every message sent, Leave included, as NetBSD does.
  *
@@ -145,7 +148,7 @@ export class IgmpLayer implements TransportProtocol, MembershipListener, GroupRe
     switch (b[at]) {
       case IGMP_TYPE.QUERY:
         st.rcv_queries++;
-        if (!iface.isLoopback && !this.#query(iface, h.dst4, b[at + 1], group)) {
+        if (!iface.isLoopback && !this.#query(iface, h.dst4, b[at + 1])) {
           st.rcv_badqueries++;
           return;
         }
@@ -172,19 +175,22 @@ export class IgmpLayer implements TransportProtocol, MembershipListener, GroupRe
     }
   }
 
-  /** A membership query; false when it is malformed (counted by the caller). */
-  #query(iface: NetInterface, dst: number, maxResp: number, group: number): boolean {
-    let maxMs = maxResp * IGMP_TIMER_SCALE_MS;
+  /**
+   * A membership query; false when it is malformed (counted by the caller).
+   * As in NetBSD, the IP destination says what is asked: all-hosts is a
+   * general query, a group a group-specific one (the Group field is not read).
+   */
+  #query(iface: NetInterface, dst: number, maxResp: number): boolean {
     if (maxResp === 0) {
       // IGMPv1: a general query, to all-hosts only; answer with v1 reports for a while.
       if (dst !== INADDR_ALLHOSTS_GROUP) return false;
       this.#v1Until.set(iface.index, this.#ctx.now() + IGMP_V1_ROUTER_PRESENT_MS);
-      maxMs = V1_QUERY_MAX_RESP_MS;
-      group = 0;
-    } else if (group === 0 ? dst !== INADDR_ALLHOSTS_GROUP : group !== dst) {
-      return false;
+      this.reporter.query(iface.index, null, V1_QUERY_MAX_RESP_MS);
+      return true;
     }
-    this.reporter.query(iface.index, group === 0 ? null : this.#group.setV4(group), maxMs);
+    if (dst >>> 28 !== 0xe) return false;
+    const group = dst === INADDR_ALLHOSTS_GROUP ? null : this.#group.setV4(dst);
+    this.reporter.query(iface.index, group, maxResp * IGMP_TIMER_SCALE_MS);
     return true;
   }
 

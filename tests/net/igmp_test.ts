@@ -165,8 +165,10 @@ Deno.test("IGMP: a group-specific query is answered; one for an unjoined group i
   const mark = seg.log.length;
   // For a group not joined: IP does not take it (not a member), so nothing is counted or sent.
   inject(a, routerFrame(IGMP_TYPE.QUERY, 10, 0xef090909, 0xef090909));
-  // Naming another group but sent to all-hosts: a bad query (RFC 2236 §2.1: sent to the group).
-  inject(a, routerFrame(IGMP_TYPE.QUERY, 10, 0xef090909, 0xe0000001));
+  // Sent to our unicast address: a bad query (a query goes to a group).
+  const unicast = routerFrame(IGMP_TYPE.QUERY, 10, G, 0xc0000201);
+  unicast.set([2, 0, 0, 0, 0, 1], 0);
+  inject(a, unicast);
   net.advance(5000);
   assert.equal(igmpFrames(seg, mark).length, 0);
   assert.equal(a.stats.igmp.rcv_total, 1);
