@@ -128,7 +128,7 @@ function dropFlag(a: Inet6Addr, flag: Inet6Addr["flags"][number]): void {
 export class Nd6Layer {
   readonly cache: Nd6Cache;
   readonly router: Nd6Router;
-  /** Called as DAD of an address starts, before its first probe: MLD joins its solicited-node group (RFC 4862 §5.4.2). */
+  /** Called as DAD of a new address starts (or is skipped), before any probe: MLD joins its solicited-node group (RFC 4862 §5.4.2). */
   dadStarting: ((iface: NetInterface) => void) | null = null;
   readonly #ctx: StackContext;
   readonly #ether: EtherLayer;
@@ -297,6 +297,7 @@ export class Nd6Layer {
     if (count <= 0 || !this.#ndCapable(iface)) {
       dropFlag(a, "tentative");
       this.#dad.delete(a);
+      this.dadStarting?.(iface);
       return;
     }
     dropFlag(a, "duplicated");

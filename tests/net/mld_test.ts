@@ -269,3 +269,17 @@ Deno.test("MLD: short messages are counted; the interface going down and up anno
   const groups = mldFrames(seg, mark).map((f) => f.group);
   assert.equal(groups.filter((g) => g === SOLICITED_A).length >= 2, true, groups.join());
 });
+
+Deno.test("MLD: without DAD (dad_count 0) the link-local address reports its group at once, as its source", () => {
+  const net = new Net();
+  const seg = net.segment();
+  const b = net.stack(true);
+  net.attach(b, seg, 2);
+  b.sysctl.set("net.inet6.ip6.dad_count", "0");
+  b.setFlags("en0", IFF.UP, 0);
+  net.run();
+  const got = mldFrames(seg);
+  assert.deepEqual(got.map((f) => [f.src, f.group]), [
+    ["fe80000000000000000000fffe000002", "ff0200000000000000000001ff000002"],
+  ]);
+});
