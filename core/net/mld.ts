@@ -62,6 +62,11 @@ const RA_MLD = 0;
 
 const UNSPECIFIED = new Uint8Array(16);
 
+function isUnspecified(a: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
+  return true;
+}
+
 /** Whether `g` is ff02::1 (link-local all-nodes). */
 function isLinkAllNodes(g: Uint8Array): boolean {
   if (g[0] !== 0xff || g[1] !== 0x02 || g[15] !== 1) return false;
@@ -153,7 +158,7 @@ export class MldLayer implements MembershipListener, GroupReportSender {
     const group = v.group;
     switch (v.type) {
       case ICMP6_TYPE.MLD_QUERY: {
-        const general = group.every((x) => x === 0);
+        const general = isUnspecified(group);
         if (!general && group[0] !== 0xff) return;
         if (general) this.sync(iface);
         const g = general ? null : this.#group.setV6(group);
