@@ -128,7 +128,7 @@ function dropFlag(a: Inet6Addr, flag: Inet6Addr["flags"][number]): void {
 export class Nd6Layer {
   readonly cache: Nd6Cache;
   readonly router: Nd6Router;
-  /** Called as DAD of a new address starts (or is skipped), before any probe: MLD joins its solicited-node group (RFC 4862 §5.4.2). */
+  /** Told as DAD of an address starts (or is skipped), before any probe: MLD joins its groups. */
   dadStarting: ((iface: NetInterface) => void) | null = null;
   readonly #ctx: StackContext;
   readonly #ether: EtherLayer;
