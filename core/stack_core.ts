@@ -37,6 +37,8 @@ import { Ipv6Layer } from "./net/ipv6.ts";
 import { ProtocolTable } from "./net/protocols.ts";
 import { WakeQueue } from "./event/wake_queue.ts";
 import { UdpProtocol } from "./transport/udp.ts";
+import { IgmpLayer } from "./net/igmp.ts";
+import { MldLayer } from "./net/mld.ts";
 import { UdpSockets } from "./socket/udp_sockets.ts";
 import { GroupMemberships } from "./socket/groups.ts";
 import { IPPROTO } from "./wire/ipv4.ts";
@@ -101,6 +103,10 @@ export class StackCore implements StackContext {
   readonly ip4: Ipv4Layer;
   /** IPv6, ICMPv6 and Neighbour Discovery; null on a v4 stack (io-pkt-v4-hc). */
   readonly ip6: Ipv6Layer | null;
+  /** IGMPv2 host reports for the groups sockets join. */
+  readonly igmp: IgmpLayer;
+  /** MLDv1 host reports (socket groups, solicited-node groups); null on a v4 stack. */
+  readonly mld: MldLayer | null;
   #clock: (() => number) | null;
   #virtualNow = 0;
   #ifaces: NetInterface[] = [];
@@ -160,6 +166,20 @@ export class StackCore implements StackContext {
     const udp = new UdpProtocol(this, this);
     this.protocols.register(IPPROTO.UDP, opts.inet6 ? [4, 6] : [4], udp);
     this.udp = new UdpSockets(udp, this);
+    this.igmp = new IgmpLayer(this, this.ip4);
+    this.protocols.register(IPPROTO.IGMP, [4], this.igmp);
+    this.mld = this.ip6 ? new MldLayer(this, this.ip6) : null;
+    if (this.ip6) {
+      this.ip6.icmp.mld = this.mld;
+      this.ip6.nd.dadStarting = (iface) => this.mld!.sync(iface);
+    }
+    const igmp = this.igmp, mld = this.mld;
+    this.groups.listener = {
+      joined: (ifIndex, group) =>
+        group.family === 4 ? igmp.joined(ifIndex, group) : mld?.joined(ifIndex, group),
+      left: (ifIndex, group) =>
+        group.family === 4 ? igmp.left(ifIndex, group) : mld?.left(ifIndex, group),
+    };
   }
 
   /** The current time in milliseconds (the clock, or the virtual time of the last poll). */
@@ -196,6 +216,8 @@ export class StackCore implements StackContext {
   /** Records a change that may alter routing answers (addresses, flags, MTU). */
   interfacesChanged(): void {
     this.#ifGeneration++;
+    // Addresses may have come or gone: their solicited-node groups follow.
+    if (this.mld) { for (const iface of this.#ifaces) this.mld.sync(iface); }
   }
 
   /**
@@ -310,6 +332,8 @@ export class StackCore implements StackContext {
     this.arp.forgetInterface(iface.index);
     this.ip4.flows.clear();
     this.ip6?.nd.forgetInterface(iface);
+    this.igmp.forget(iface);
+    this.mld?.forget(iface);
     this.#ifaces.splice(this.#ifaces.indexOf(iface), 1);
     this.#byIndex[iface.index] = undefined;
     this.#byName.delete(iface.name);
@@ -334,6 +358,14 @@ export class StackCore implements StackContext {
       iface.flags = isUp ? (iface.flags | IFF.RUNNING) >>> 0 : (iface.flags & ~IFF.RUNNING) >>> 0;
     }
     iface.spec.setUp?.(isUp);
+    // Groups are announced again on the way up, before ND probes (DAD joins its groups itself).
+    if (isUp) {
+      this.igmp.ifUp(iface);
+      this.mld?.ifUp(iface);
+    } else {
+      this.igmp.ifDown(iface);
+      this.mld?.ifDown(iface);
+    }
     if (this.ip6) {
       if (!isUp) this.ip6.nd.ifDown(iface);
       else if (explicit) this.ip6.nd.ifUp(iface);

@@ -148,12 +148,20 @@ export interface Icmp6Lower {
   ndInput(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void;
 }
 
+/** The MLD layer as ICMPv6 sees it. */
+export interface Icmp6MldInput {
+  /** An MLD message at `ip.bytes[offset, offset + length)`. */
+  input(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void;
+}
+
 /** The ICMPv6 layer of a stack. */
 export class Icmp6Layer {
   readonly #ctx: StackContext;
   readonly #lower: Icmp6Lower;
   /** Node Information queries (RFC 4620), answered as `net.inet6.icmp6.nodeinfo` allows. */
   readonly nodeInfo: NodeInfoResponder;
+  /** Where MLD messages (types 130-132) go, checksum verified; the stack sets it. */
+  mld: Icmp6MldInput | null = null;
   readonly #view = new Icmp6View();
   readonly #replyTo = new Uint8Array(16);
   readonly #replyFrom = new Uint8Array(16);
@@ -219,6 +227,11 @@ export class Icmp6Layer {
       case ICMP6_TYPE.NEIGHBOR_ADVERT:
       case ICMP6_TYPE.REDIRECT:
         this.#lower.ndInput(iface, ip, offset, length);
+        return;
+      case ICMP6_TYPE.MLD_QUERY:
+      case ICMP6_TYPE.MLD_REPORT:
+      case ICMP6_TYPE.MLD_DONE:
+        this.mld?.input(iface, ip, offset, length);
         return;
       default:
         if (type < 128 && v.bodyLength < IPV6_HEADER_LEN) {

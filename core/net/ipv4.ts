@@ -27,6 +27,7 @@ import {
   type Ipv4Repr,
   Ipv4View,
 } from "../wire/ipv4.ts";
+import { emitIpv4RouterAlert, IPOPT_RA_LEN } from "../wire/igmp.ts";
 import { ICMP_PARAMPROB, ICMP_TIMXCEED, ICMP_TYPE, ICMP_UNREACH } from "../wire/icmp.ts";
 import { Icmp4Layer } from "./icmp4.ts";
 import { Reassembler } from "./reassembly.ts";
@@ -51,6 +52,8 @@ export interface Ip4SendOptions {
   df?: boolean;
   /** Send out of this interface (broadcast and multicast need one). */
   iface?: NetInterface;
+  /** Carry the Router Alert option (RFC 2113), as IGMP messages do (RFC 2236 §2). */
+  routerAlert?: boolean;
 }
 
 /** Where IPv4 sends frames (the link layers of the stack). */
@@ -295,6 +298,8 @@ export class Ipv4Layer implements NetLayer {
     opts: Ip4SendOptions,
   ): Errno | null {
     const r = this.#repr;
+    let hlen = IPV4_HEADER_LEN;
+    if (opts.routerAlert) hlen += emitIpv4RouterAlert(pkt.bytes, pkt.prepend(IPOPT_RA_LEN));
     r.tos = opts.tos ?? 0;
     r.totalLength = pkt.length + IPV4_HEADER_LEN;
     r.id = this.#newId();
@@ -303,7 +308,7 @@ export class Ipv4Layer implements NetLayer {
     r.protocol = proto;
     r.src = route.src.v4;
     r.dst = dst;
-    emitIpv4Header(pkt.bytes, pkt.prepend(IPV4_HEADER_LEN), r);
+    emitIpv4Header(pkt.bytes, pkt.prepend(IPV4_HEADER_LEN), r, hlen);
     this.#ctx.stats.ip.localout++;
     return this.#transmit(route.iface!, route.nextHop.v4, pkt, route.mtu, true);
   }

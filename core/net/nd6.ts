@@ -128,6 +128,8 @@ function dropFlag(a: Inet6Addr, flag: Inet6Addr["flags"][number]): void {
 export class Nd6Layer {
   readonly cache: Nd6Cache;
   readonly router: Nd6Router;
+  /** Told as DAD of an address starts (or is skipped), before any probe: MLD joins its groups. */
+  dadStarting: ((iface: NetInterface) => void) | null = null;
   readonly #ctx: StackContext;
   readonly #ether: EtherLayer;
   readonly #lower: Nd6Lower;
@@ -295,12 +297,14 @@ export class Nd6Layer {
     if (count <= 0 || !this.#ndCapable(iface)) {
       dropFlag(a, "tentative");
       this.#dad.delete(a);
+      this.dadStarting?.(iface);
       return;
     }
     dropFlag(a, "duplicated");
     if (!a.flags.includes("tentative")) a.flags.push("tentative");
     const d: DadState = { iface, addr: a, sent: 0, nsIn: 0, naIn: 0, timer: null };
     this.#dad.set(a, d);
+    this.dadStarting?.(iface);
     this.#dadStep(d);
   }
 

@@ -4,9 +4,9 @@
  * `in6_multi` lists, reduced to reference counts). A group stays joined while
  * any socket holds it on that interface.
  *
- * IGMP and MLD reports are not sent for these groups yet: a switch that
- * snoops may not forward the group to us, a plain segment (and the virtual
- * network of the tests) does.
+ * The first join and the last leave of a group on an interface are told to
+ * the {@linkcode MembershipListener} (IGMP and MLD, which report the group
+ * to routers and snooping switches).
  *
  * @example
  * ```ts
@@ -33,8 +33,18 @@ class Membership {
   }
 }
 
+/** Told when a group is first joined, and finally left, on an interface. */
+export interface MembershipListener {
+  /** `group` (borrowed for the call) is now joined on `ifIndex`. */
+  joined(ifIndex: number, group: IpAddr): void;
+  /** The last reference to `group` (borrowed for the call) on `ifIndex` is gone. */
+  left(ifIndex: number, group: IpAddr): void;
+}
+
 /** Groups joined on each interface, for both families. */
 export class GroupMemberships {
+  /** Who hears of first joins and last leaves (the stack sets IGMP and MLD here). */
+  listener: MembershipListener | null = null;
   /** (interface index, IPv4 group) to its membership. */
   readonly #v4 = new IntPairMap<Membership>();
   /** (interface index, hash of the IPv6 group) to the memberships with that hash. */
@@ -45,7 +55,7 @@ export class GroupMemberships {
     if (group.family === 4) {
       let m = this.#v4.get(ifIndex, group.v4);
       if (!m) this.#v4.set(ifIndex, group.v4, m = new Membership(group.clone()));
-      m.refs++;
+      if (m.refs++ === 0) this.listener?.joined(ifIndex, m.group);
       return;
     }
     const g = this.#normalized(ifIndex, group);
@@ -54,14 +64,17 @@ export class GroupMemberships {
     if (!bucket) this.#v6.set(ifIndex, h, bucket = []);
     let m = bucket.find((x) => x.group.equals(g));
     if (!m) bucket.push(m = new Membership(g.clone()));
-    m.refs++;
+    if (m.refs++ === 0) this.listener?.joined(ifIndex, m.group);
   }
 
   /** Drops a reference to `group` on `ifIndex`; the group is left when none remain. */
   leave(ifIndex: number, group: IpAddr): void {
     if (group.family === 4) {
       const m = this.#v4.get(ifIndex, group.v4);
-      if (m && --m.refs <= 0) this.#v4.delete(ifIndex, group.v4);
+      if (m && --m.refs <= 0) {
+        this.#v4.delete(ifIndex, group.v4);
+        this.listener?.left(ifIndex, m.group);
+      }
       return;
     }
     const g = this.#normalized(ifIndex, group);
@@ -70,8 +83,9 @@ export class GroupMemberships {
     if (!bucket) return;
     const i = bucket.findIndex((x) => x.group.equals(g));
     if (i < 0 || --bucket[i].refs > 0) return;
-    bucket.splice(i, 1);
+    const [gone] = bucket.splice(i, 1);
     if (bucket.length === 0) this.#v6.delete(ifIndex, h);
+    this.listener?.left(ifIndex, gone.group);
   }
 
   /** Whether IPv4 group `addr` is joined on `ifIndex` (allocates nothing). */

@@ -482,9 +482,19 @@ export function ipv4OptionCopied(type: number): boolean {
   return (type & 0x80) !== 0;
 }
 
-/** Writes a 20-byte IPv4 header (no options) at `offset`, checksum included. */
-export function emitIpv4Header(bytes: Uint8Array, offset: number, ip: Ipv4Repr): void {
-  bytes[offset + F.VHL] = 0x45;
+/**
+ * Writes an IPv4 header at `offset`, checksum included. `headerLen` above 20
+ * (a multiple of 4, at most 60) says options follow the fixed part: the
+ * caller writes them at `offset + 20` before this call, as the checksum
+ * covers them.
+ */
+export function emitIpv4Header(
+  bytes: Uint8Array,
+  offset: number,
+  ip: Ipv4Repr,
+  headerLen = IPV4_HEADER_LEN,
+): void {
+  bytes[offset + F.VHL] = 0x40 | (headerLen >>> 2);
   bytes[offset + F.TOS] = ip.tos;
   writeU16(bytes, offset + F.LEN, ip.totalLength);
   writeU16(bytes, offset + F.ID, ip.id);
@@ -499,5 +509,5 @@ export function emitIpv4Header(bytes: Uint8Array, offset: number, ip: Ipv4Repr):
   bytes[offset + F.SUM + 1] = 0;
   writeU32(bytes, offset + F.SRC, ip.src);
   writeU32(bytes, offset + F.DST, ip.dst);
-  writeU16(bytes, offset + F.SUM, checksum(bytes, offset, offset + IPV4_HEADER_LEN));
+  writeU16(bytes, offset + F.SUM, checksum(bytes, offset, offset + headerLen));
 }
