@@ -1,0 +1,208 @@
+/**
+ * `resolveDns`: `Deno.resolveDns` through an io-pkt stack. The query goes out
+ * of a UDP socket of the stack (the daemon's, or one embedded in the program)
+ * to the name servers the instance is configured with, as QNX's resolver reads
+ * them: `nameserver` lines (and `options timeout:N attempts:N`) of
+ * `<prefix>/etc/resolv.conf`, the prefix being the instance's (`SOCK`, or the
+ * `sock` option); `nameServer` in the options overrides the file, as in Deno.
+ *
+ * Answers are matched by id, question and source (RFC 5452) and returned in
+ * Deno's shapes (`string[]` for A, AAAA, CNAME, NS, PTR; records for MX, SRV,
+ * SOA; `string[][]` for TXT). Failures are `ErrnoError`s: ENOENT (no such name
+ * or no record of that type), ETIMEDOUT (no server answered), ECONNREFUSED,
+ * EAGAIN (the server failed: SERVFAIL and the like), EOPNOTSUPP (a truncated
+ * answer, which needs DNS over TCP: not yet), EINVAL (a bad name or type).
+ *
+ * @example
+ * ```ts ignore
+ * const addrs = await resolveDns("www.example.test", "A", { sock: "/tmp/a" });
+ * ```
+ * @module
+ */
+
+import { ErrnoError } from "../core/errno.ts";
+import { IpAddr } from "../core/net/inet_addr.ts";
+import {
+  buildQuery,
+  DNS_TYPE,
+  type DnsAnswer,
+  type DnsRecordType,
+  type MxRecord,
+  parseResponse,
+  type SoaRecord,
+  type SrvRecord,
+} from "./dns_wire.ts";
+
+export type { DnsRecordType, MxRecord, SoaRecord, SrvRecord };
+
+/** A name server: address and port (53 by default). */
+export interface NameServer {
+  ipAddr: string;
+  port?: number;
+}
+
+/** What resolv.conf says (the parts this resolver uses). */
+export interface ResolverConfig {
+  nameServers: NameServer[];
+  /** Seconds to wait for each answer (`options timeout:N`, default 5, at most 30). */
+  timeout: number;
+  /** Rounds over the servers (`options attempts:N`, default 2, at most 5). */
+  attempts: number;
+}
+
+/** Parses resolv.conf text: `nameserver ADDR` lines (at most 3, as the BSD resolver) and `options`. */
+export function parseResolvConf(text: string): ResolverConfig {
+  const cfg: ResolverConfig = { nameServers: [], timeout: 5, attempts: 2 };
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/[#;].*$/, "").trim();
+    const [key, ...rest] = line.split(/\s+/);
+    if (key === "nameserver" && rest[0] && cfg.nameServers.length < 3) {
+      if (IpAddr.parse(rest[0])) cfg.nameServers.push({ ipAddr: rest[0], port: 53 });
+    } else if (key === "options") {
+      for (const opt of rest) {
+        const m = /^(timeout|attempts):(\d+)$/.exec(opt);
+        if (m && m[1] === "timeout") cfg.timeout = Math.min(Math.max(Number(m[2]), 1), 30);
+        if (m && m[1] === "attempts") cfg.attempts = Math.min(Math.max(Number(m[2]), 1), 5);
+      }
+    }
+  }
+  return cfg;
+}
+
+/** A UDP address as Deno gives it. */
+export interface DnsUdpAddr {
+  transport: "udp";
+  hostname: string;
+  port: number;
+}
+
+/** The socket a query goes out of: shaped like `Deno.DatagramConn`. */
+export interface DnsSocket {
+  send(data: Uint8Array, addr: DnsUdpAddr): Promise<number>;
+  receive(): Promise<[Uint8Array, DnsUdpAddr]>;
+  close(): void;
+}
+
+/** The answers `resolveDns` gives, by record type (Deno's shapes). */
+export type DnsAnswers<T extends DnsRecordType> = T extends "MX" ? MxRecord[]
+  : T extends "SRV" ? SrvRecord[]
+  : T extends "SOA" ? SoaRecord[]
+  : T extends "TXT" ? string[][]
+  : string[];
+
+/**
+ * Resolves `query` with the sockets `open` gives (one per family of server
+ * used), asking each server of `config` in turn for `config.attempts` rounds.
+ */
+export async function resolveWith<T extends DnsRecordType>(
+  open: (family: 4 | 6) => Promise<DnsSocket>,
+  config: ResolverConfig,
+  query: string,
+  recordType: T,
+  signal?: AbortSignal,
+): Promise<DnsAnswers<T>> {
+  const type = DNS_TYPE[recordType];
+  if (type === undefined) throw new ErrnoError("EINVAL", `record type ${recordType}`);
+  if (config.nameServers.length === 0) throw new ErrnoError("ENOENT", "no name server configured");
+  let message: Uint8Array;
+  const id = crypto.getRandomValues(new Uint16Array(1))[0];
+  try {
+    message = buildQuery(id, query, type);
+  } catch {
+    throw new ErrnoError("EINVAL", `domain name ${query}`);
+  }
+  const servers = config.nameServers.map((s) => {
+    const addr = IpAddr.parse(s.ipAddr);
+    if (!addr) throw new ErrnoError("EINVAL", `name server ${s.ipAddr}`);
+    return { addr, port: s.port ?? 53 };
+  });
+  const sockets = new Map<4 | 6, { sock: DnsSocket; next: Promise<[Uint8Array, DnsUdpAddr]> }>();
+  let refused = 0;
+  try {
+    for (let round = 0; round < config.attempts; round++) {
+      for (const server of servers) {
+        signal?.throwIfAborted();
+        let s = sockets.get(server.addr.family);
+        if (!s) {
+          const sock = await open(server.addr.family);
+          s = { sock, next: sock.receive() };
+          sockets.set(server.addr.family, s);
+        }
+        const to = {
+          transport: "udp" as const,
+          hostname: server.addr.toString(),
+          port: server.port,
+        };
+        try {
+          await s.sock.send(message, to);
+        } catch (e) {
+          if (e instanceof ErrnoError && e.code === "ECONNREFUSED") refused++;
+          continue;
+        }
+        const answer = await waitFor(s, server, id, query, type, config.timeout * 1000, signal);
+        if (answer === "refused") refused++;
+        else if (answer !== null) return answer as DnsAnswers<T>;
+      }
+    }
+  } finally {
+    for (const { sock } of sockets.values()) sock.close();
+  }
+  throw refused === servers.length * config.attempts
+    ? new ErrnoError("ECONNREFUSED", "name servers")
+    : new ErrnoError("ETIMEDOUT", `resolving ${query}`);
+}
+
+/** Waits for this server's answer; null on timeout. Throws the DNS errors. */
+async function waitFor(
+  s: { sock: DnsSocket; next: Promise<[Uint8Array, DnsUdpAddr]> },
+  server: { addr: IpAddr; port: number },
+  id: number,
+  query: string,
+  type: number,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<DnsAnswer[] | null | "refused"> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), left)));
+    const aborted = signal
+      ? new Promise<"abort">((r) =>
+        signal.addEventListener("abort", () => r("abort"), { once: true })
+      )
+      : null;
+    let got: [Uint8Array, DnsUdpAddr] | "timeout" | "abort";
+    try {
+      got = await Promise.race([s.next, timeout, ...(aborted ? [aborted] : [])]);
+    } catch (e) {
+      // A connected-socket error (port unreachable from the server): take the next receive.
+      s.next = s.sock.receive();
+      if (e instanceof ErrnoError && e.code === "ECONNREFUSED") return "refused";
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (got === "timeout") return null;
+    if (got === "abort") throw signal!.reason ?? new DOMException("Aborted", "AbortError");
+    s.next = s.sock.receive();
+    const [data, from] = got;
+    const src = IpAddr.parse(from.hostname);
+    if (!src || !src.equals(server.addr) || from.port !== server.port) continue; // not our server
+    const r = parseResponse(data, id, query, type);
+    switch (r.kind) {
+      case "ignore":
+        continue;
+      case "answers":
+        if (r.answers.length === 0) throw new ErrnoError("ENOENT", `no ${query} record`);
+        return r.answers;
+      case "nxdomain":
+        throw new ErrnoError("ENOENT", `${query}: no such name`);
+      case "truncated":
+        throw new ErrnoError("EOPNOTSUPP", "truncated answer (DNS over TCP is not available yet)");
+      case "error":
+        throw new ErrnoError("EAGAIN", `name server failure (rcode ${r.rcode})`);
+    }
+  }
+}
