@@ -55,7 +55,7 @@ export async function startCapture(ns: Netns, dev: string): Promise<Capture | nu
 
 /**
  * The frames from `mac` in the capture that tshark finds malformed, flags as
- * errors, or whose IPv4, UDP, ICMP or ICMPv6 checksum is bad (one line each), and how
+ * errors, or whose IPv4, UDP, ICMP, IGMP or ICMPv6 checksum is bad (one line each), and how
  * many frames from `mac` there were. `null` when tshark is not installed.
  */
 export async function tsharkVerdict(
@@ -66,7 +66,7 @@ export async function tsharkVerdict(
   const from = `eth.src == ${mac}`;
   const badFilter = `${from} && (_ws.malformed || _ws.expert.severity >= error || ` +
     `ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0 || ` +
-    `icmpv6.checksum.status == 0)`;
+    `icmpv6.checksum.status == 0 || igmp.checksum.status == 0)`;
   const bad = await sh("tshark", [
     "-r",
     file,
