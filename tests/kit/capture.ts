@@ -55,7 +55,7 @@ export async function startCapture(ns: Netns, dev: string): Promise<Capture | nu
 
 /**
  * The frames from `mac` in the capture that tshark finds malformed, flags as
- * errors, or whose IPv4, ICMP or ICMPv6 checksum is bad (one line each), and how
+ * errors, or whose IPv4, UDP, ICMP, IGMP or ICMPv6 checksum is bad (one line each), and how
  * many frames from `mac` there were. `null` when tshark is not installed.
  */
 export async function tsharkVerdict(
@@ -65,8 +65,18 @@ export async function tsharkVerdict(
   if (!which("tshark")) return null;
   const from = `eth.src == ${mac}`;
   const badFilter = `${from} && (_ws.malformed || _ws.expert.severity >= error || ` +
-    `ip.checksum.status == 0 || icmp.checksum.status == 0 || icmpv6.checksum.status == 0)`;
-  const bad = await sh("tshark", ["-r", file, "-o", "ip.check_checksum:TRUE", "-Y", badFilter]);
+    `ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0 || ` +
+    `icmpv6.checksum.status == 0 || igmp.checksum.status == 0)`;
+  const bad = await sh("tshark", [
+    "-r",
+    file,
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-Y",
+    badFilter,
+  ]);
   if (bad.code !== 0) throw new Error(`tshark failed: ${bad.stderr}`);
   const all = await sh("tshark", ["-r", file, "-Y", from]);
   const frames = all.stdout.trim() === "" ? 0 : all.stdout.trim().split("\n").length;
@@ -90,4 +100,12 @@ export async function checkCaptures(
     assert.equal(verdict.bad, "", "frames tshark finds malformed or with bad checksums");
     assert.ok(verdict.frames >= atLeast, `the capture holds our frames (${verdict.frames})`);
   }
+}
+
+/** How many frames in the capture match the display filter; `null` when tshark is not installed. */
+export async function tsharkCount(file: string, filter: string): Promise<number | null> {
+  if (!which("tshark")) return null;
+  const r = await sh("tshark", ["-r", file, "-Y", filter]);
+  if (r.code !== 0) throw new Error(`tshark failed: ${r.stderr}`);
+  return r.stdout.trim() === "" ? 0 : r.stdout.trim().split("\n").length;
 }
