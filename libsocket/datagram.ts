@@ -95,7 +95,8 @@ export interface DatagramConn extends AsyncIterable<[Uint8Array, UdpAddr]> {
   /**
    * Sends `p` to `addr` (to the connected peer when `addr` is omitted);
    * resolves to the bytes handed to the stack. A datagram the stack could
-   * not send fails the next call.
+   * not send fails a later call: through a daemon, the first after its error
+   * frame arrives (a request such as `getOption` is answered after it).
    */
   send(p: Uint8Array, addr?: UdpAddr): Promise<number>;
   joinMulticastV4(address: string, networkInterface: string): Promise<MulticastV4Membership>;

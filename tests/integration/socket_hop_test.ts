@@ -344,3 +344,46 @@ Deno.test({
       assert.equal(await code(none), "EAFNOSUPPORT");
     }),
 });
+
+Deno.test({
+  name: "socket hop: errors and options travel beside the data (ECONNREFUSED, EMSGSIZE, groups)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withDaemons(async (start) => {
+      const d = await start("io-pkt-v6-hc");
+      const via = { sock: d.prefix, privileged: false };
+      // A connected socket hears the port unreachable as ECONNREFUSED on its next call.
+      const c = await listenDatagram({ port: 0, hostname: "::1", transport: "udp" }, via);
+      await c.connect(udp("::1", 9));
+      await c.send(enc.encode("anyone?"));
+      assert.equal(await code(c.receive()), "ECONNREFUSED");
+      // A datagram longer than SO_SNDBUF is refused by the stack; the next call says so.
+      await c.connect(null);
+      await c.setOption("SO_SNDBUF", 1000);
+      assert.equal(await c.getOption("SO_SNDBUF"), 1000);
+      await c.send(new Uint8Array(2000), udp("::1", 9));
+      // The refusal comes back beside the data, before the reply to any later request.
+      assert.equal(await c.getOption("SO_SNDBUF"), 1000);
+      assert.equal(await code(c.send(new Uint8Array(1), udp("::1", 9))), "EMSGSIZE");
+      assert.equal(await code(c.setOption("IP_TTL", 5)), "ENOPROTOOPT");
+      c.close();
+      // A group joined through the hop is heard on lo0.
+      const r = await listenDatagram(
+        { port: 5001, hostname: "0.0.0.0", transport: "udp", loopback: true },
+        via,
+      );
+      const group = await r.joinMulticastV4("239.1.2.4", "127.0.0.1");
+      const s = await listenDatagram(
+        { port: 0, hostname: "127.0.0.1", transport: "udp", loopback: true },
+        via,
+      );
+      await s.setOption("IP_MULTICAST_IF", 1);
+      await s.send(enc.encode("to the group"), udp("239.1.2.4", 5001));
+      assert.equal(dec.decode((await r.receive())[0]), "to the group");
+      await group.leave();
+      assert.equal(await code(group.leave()), "EADDRNOTAVAIL");
+      r.close();
+      s.close();
+    }),
+});
