@@ -209,7 +209,9 @@ export class ControlServer {
 
   /** Tells a socket connection (first byte not 0) from a control connection. */
   async #route(conn: Deno.Conn, privileged: boolean): Promise<void> {
-    const first = new Uint8Array(Math.max(this.#stack.config.recvCtxt, 4));
+    // Small: a socket connection keeps only what it decodes, and a control connection reads
+    // recv_ctxt bytes at a time from its second read on.
+    const first = new Uint8Array(4096);
     let got = 0;
     try {
       while (got < 4) {

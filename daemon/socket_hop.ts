@@ -131,7 +131,7 @@ class HopConnection {
   readonly #server: SocketHopServer;
   readonly #conn: Deno.Conn;
   readonly #privileged: boolean;
-  readonly #dec = new HopDecoder();
+  readonly #dec = new HopDecoder(8 * 1024);
   #handle: UdpHandle | null = null;
   /** Replies and error frames waiting for the writer. */
   #ctl: Uint8Array[] = [];
