@@ -387,3 +387,44 @@ Deno.test({
       s.close();
     }),
 });
+
+Deno.test({
+  name:
+    "socket hop: a reader that lags loses datagrams only in its bounded queue, each one counted",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withDaemons(async (start) => {
+      const d = await start("io-pkt-v4-hc");
+      const via = { sock: d.prefix };
+      const fullsock = async () => {
+        const r = await d.tool("netstat", "-s", "-p", "udp");
+        return Number(/(\d+) dropped due to full socket buffers/.exec(r.stdout)![1]);
+      };
+      const rx = await listenDatagram({ port: 7400, hostname: "127.0.0.1", transport: "udp" }, via);
+      const tx = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
+      const SENT = 4000;
+      const payload = new Uint8Array(1000);
+      // Nobody reads while the sender floods: the hop, then the core's queue fill up.
+      for (let i = 0; i < SENT; i += 100) {
+        const burst = [];
+        for (let j = 0; j < 100; j++) burst.push(tx.send(payload, rx.addr));
+        await Promise.all(burst);
+      }
+      await tx.getOption("SO_SNDBUF"); // a barrier: every datagram is through the stack
+      let received = 0;
+      const reading = (async () => {
+        for await (const _ of rx) received++;
+      })();
+      let dropped = 0;
+      await waitFor("every datagram received or counted", async () => {
+        dropped = await fullsock();
+        return received + dropped === SENT;
+      });
+      assert.ok(dropped > 0, "the lagging reader's queue overflowed");
+      assert.ok(received > 0);
+      rx.close();
+      tx.close();
+      await reading;
+    }),
+});
