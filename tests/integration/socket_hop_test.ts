@@ -196,7 +196,7 @@ Deno.test({
         for (let i = 0; i < 20; i++) await sink.receive();
         await holder.kill();
         await waitFor("port 7100 to be free", async () => {
-          const c = await listenDatagram(udp("127.0.0.1", 7100) as never, via).catch(() => null);
+          const c = await listenDatagram(udp("127.0.0.1", 7100), via).catch(() => null);
           if (c === null) return false;
           extra.push(c);
           return true;
@@ -277,8 +277,17 @@ Deno.test({
         new Uint8Array([...SOCKET_V4, ...encodeData(null, new Uint8Array(9))]).subarray(0, 15),
         true,
       );
-      // Still serving.
+      // A socket bound before the garbage is freed with its connection.
+      const bind = encodeRequest(HOP_OP.bind, new Uint8Array([2, 0, 0x1c, 0x21, 127, 0, 0, 1]));
+      assert.deepEqual(await rawHop(path, new Uint8Array([...SOCKET_V4, ...bind, 0x99, 0, 0, 0])), [
+        [HOP_KIND.reply, 1, 0, 0, 0],
+        [HOP_KIND.reply, 2, 0, 0, 0],
+        [HOP_KIND.error, 3, 0, 0, 71, 0, 0, 0, 0],
+      ]);
       const via = { sock: d.prefix };
+      const again = await listenDatagram(udp("127.0.0.1", 0x1c21), via);
+      again.close();
+      // Still serving.
       const a = await listenDatagram({ port: 7200, hostname: "127.0.0.1", transport: "udp" }, via);
       const b = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
       await b.send(enc.encode("after garbage"), a.addr);
