@@ -9,9 +9,12 @@
  *   lookup senders use.
  * - {@linkcode connectStack}: the control client that `ifconfig`, `netstat` and
  *   `sysctl` use, to configure and inspect a running daemon.
+ * - {@linkcode listenDatagram}: `Deno.listenDatagram` through the daemon that
+ *   `$SOCK` names (one Unix connection per socket: `docs/socket-protocol.md`),
+ *   or through an embedded {@linkcode Stack} (`{ stack }`); see `libsocket/`.
  * - {@linkcode ErrnoError}: the one error type, carrying an errno name.
  *
- * Opening TCP and UDP sockets through a daemon arrives with the transport layer.
+ * TCP sockets arrive with TCP.
  *
  * @example Inspect a running daemon (started with `prefix=/tmp/a`)
  * ```ts ignore
@@ -45,4 +48,6 @@ export type {
   InterfaceSpec,
 } from "./core/link/driver.ts";
 export { connectStack, StackUnreachableError } from "./tools/client.ts";
+export * from "./libsocket/mod.ts";
+export type { UdpOption } from "./core/socket/udp_socket.ts";
 export type { ControlClient } from "./tools/tool_context.ts";

@@ -91,6 +91,12 @@ export function errnoNumber(code: Errno): number {
   return ERRNO_TABLE[code][0];
 }
 
+/** The errno name for a QNX number, or null for a number this suite does not know. */
+export function errnoName(n: number): Errno | null {
+  for (const [name, [num]] of Object.entries(ERRNO_TABLE)) if (num === n) return name as Errno;
+  return null;
+}
+
 /**
  * An error that carries an errno name; the one error type that crosses layers.
  *

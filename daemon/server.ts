@@ -12,6 +12,11 @@
  * it, requests wait for a slot (logged once), as io-pkt blocks when its
  * functional connections run out.
  *
+ * The same sockets carry program sockets (`daemon/socket_hop.ts`): a
+ * connection that opens with a socket request's header speaks the socket hop, one socket per
+ * connection, privileged by the same rule. `IOPKT_MAX_SOCKETS` in the daemon's
+ * environment bounds the sockets open at once (default 4096).
+ *
  * @example
  * ```ts ignore
  * const server = new ControlServer(stack, socketPaths("/tmp/a"), log);
@@ -33,6 +38,7 @@ import { ErrnoError } from "../core/errno.ts";
 import type { ControlReply, ControlRequest } from "../core/control/ops.ts";
 import type { Stack } from "../core/stack.ts";
 import type { LogFn } from "./log.ts";
+import { DEFAULT_MAX_SOCKETS, isHopStart, SocketHopServer } from "./socket_hop.ts";
 
 /** Whether something answers at a Unix socket path. */
 export async function socketAnswers(path: string): Promise<boolean> {
@@ -63,11 +69,21 @@ export class ControlServer {
   #inFlight = 0;
   #waiting: (() => void)[] = [];
   #saidExhausted = false;
+  readonly #hop: SocketHopServer;
 
-  constructor(stack: Stack, paths: SocketPaths, log: LogFn) {
+  constructor(stack: Stack, paths: SocketPaths, log: LogFn, opts: { maxSockets?: number } = {}) {
     this.#stack = stack;
     this.#paths = paths;
     this.#log = log;
+    const fromEnv = Number(Deno.env.get("IOPKT_MAX_SOCKETS") ?? NaN);
+    const maxSockets = opts.maxSockets ??
+      (Number.isInteger(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_MAX_SOCKETS);
+    this.#hop = new SocketHopServer(stack, log, { maxSockets });
+  }
+
+  /** Sockets open through the socket hop now. */
+  get openSockets(): number {
+    return this.#hop.openSockets;
   }
 
   /**
@@ -149,7 +165,7 @@ export class ControlServer {
         return; // closed
       }
       this.#conns.add(conn);
-      this.#serve(conn, privileged).finally(() => {
+      this.#route(conn, privileged).finally(() => {
         this.#conns.delete(conn);
         try {
           conn.close();
@@ -191,10 +207,30 @@ export class ControlServer {
     while (off < bytes.length) off += await conn.write(bytes.subarray(off));
   }
 
-  async #serve(conn: Deno.Conn, privileged: boolean): Promise<void> {
+  /** Tells a socket connection (first byte not 0) from a control connection. */
+  async #route(conn: Deno.Conn, privileged: boolean): Promise<void> {
+    // Small: a socket connection keeps only what it decodes, and a control connection reads
+    // recv_ctxt bytes at a time from its second read on.
+    const first = new Uint8Array(4096);
+    let got = 0;
+    try {
+      while (got < 4) {
+        const n = await conn.read(first.subarray(got));
+        if (n === null) return;
+        got += n;
+      }
+    } catch {
+      return;
+    }
+    const head = first.subarray(0, got);
+    if (isHopStart(head)) return this.#hop.serve(conn, privileged, head);
+    return this.#serve(conn, privileged, head);
+  }
+
+  async #serve(conn: Deno.Conn, privileged: boolean, first: Uint8Array): Promise<void> {
     const owner = this.#owner(conn);
     try {
-      await this.#serveFrames(conn, { privileged, owner }, owner.send);
+      await this.#serveFrames(conn, { privileged, owner }, owner.send, first);
     } finally {
       // A client that goes away takes its sockets with it.
       for (const sock of owner.sockets) this.#stack.closeRawSocket(sock);
@@ -225,14 +261,13 @@ export class ControlServer {
     conn: Deno.Conn,
     ctx: RequestContext,
     send: (bytes: Uint8Array) => Promise<void>,
+    first: Uint8Array,
   ): Promise<void> {
     const dec = new FrameDecoder();
     const buf = new Uint8Array(this.#stack.config.recvCtxt);
     try {
-      while (true) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        dec.push(buf.subarray(0, n));
+      for (let chunk: Uint8Array | null = first; chunk !== null;) {
+        dec.push(chunk);
         for (let f = dec.next(); f; f = dec.next()) {
           const id = f.id;
           if (f.kind !== FRAME_KIND.request) {
@@ -252,6 +287,8 @@ export class ControlServer {
           await send(encodeFrame(FRAME_KIND.reply, 0, { ok: false, errno: dec.error }));
           return;
         }
+        const n = await conn.read(buf);
+        chunk = n === null ? null : buf.subarray(0, n);
       }
     } catch {
       // The client went away mid-reply; nothing to do.

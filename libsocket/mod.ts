@@ -1,0 +1,24 @@
+/**
+ * libsocket: sockets for Deno programs through an io-pkt stack, named after
+ * QNX's libsocket, which speaks to io-pkt as this speaks to our daemon.
+ *
+ * Moving a program from Deno's own stack is one import:
+ * ```ts ignore
+ * import { listenDatagram } from "./mod.ts";
+ * const conn = await listenDatagram({ port: 5353, transport: "udp" }); // via $SOCK
+ * for await (const [data, addr] of conn) await conn.send(data, addr);
+ * ```
+ * and a program with its own stack passes it: `listenDatagram(opts, { stack })`.
+ *
+ * @module
+ */
+
+export {
+  type DatagramConn,
+  listenDatagram,
+  type MulticastV4Membership,
+  type MulticastV6Membership,
+  type StackChoice,
+  type UdpAddr,
+  type UdpListenOptions,
+} from "./datagram.ts";
