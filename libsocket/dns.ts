@@ -32,6 +32,7 @@ import {
   type SoaRecord,
   type SrvRecord,
 } from "./dns_wire.ts";
+import { listenDatagram, type StackChoice } from "./datagram.ts";
 
 export type { DnsRecordType, MxRecord, SoaRecord, SrvRecord };
 
@@ -125,7 +126,7 @@ export async function resolveWith<T extends DnsRecordType>(
         let s = sockets.get(server.addr.family);
         if (!s) {
           const sock = await open(server.addr.family);
-          s = { sock, next: sock.receive() };
+          s = { sock, next: receiveNext(sock) };
           sockets.set(server.addr.family, s);
         }
         const to = {
@@ -150,6 +151,17 @@ export async function resolveWith<T extends DnsRecordType>(
   throw refused === servers.length * config.attempts
     ? new ErrnoError("ECONNREFUSED", "name servers")
     : new ErrnoError("ETIMEDOUT", `resolving ${query}`);
+}
+
+/**
+ * The socket's next datagram. The receive outlives the resolution when no
+ * answer comes; closing the socket then rejects it, which must not surface as
+ * an unhandled rejection (whoever awaits it still sees the error).
+ */
+function receiveNext(sock: DnsSocket): Promise<[Uint8Array, DnsUdpAddr]> {
+  const next = sock.receive();
+  next.catch(() => {});
+  return next;
 }
 
 /** Waits for this server's answer; null on timeout. Throws the DNS errors. */
@@ -178,7 +190,7 @@ async function waitFor(
       got = await Promise.race([s.next, timeout, ...(aborted ? [aborted] : [])]);
     } catch (e) {
       // A connected-socket error (port unreachable from the server): take the next receive.
-      s.next = s.sock.receive();
+      s.next = receiveNext(s.sock);
       if (e instanceof ErrnoError && e.code === "ECONNREFUSED") return "refused";
       throw e;
     } finally {
@@ -186,7 +198,7 @@ async function waitFor(
     }
     if (got === "timeout") return null;
     if (got === "abort") throw signal!.reason ?? new DOMException("Aborted", "AbortError");
-    s.next = s.sock.receive();
+    s.next = receiveNext(s.sock);
     const [data, from] = got;
     const src = IpAddr.parse(from.hostname);
     if (!src || !src.equals(server.addr) || from.port !== server.port) continue; // not our server
@@ -205,4 +217,61 @@ async function waitFor(
         throw new ErrnoError("EAGAIN", `name server failure (rcode ${r.rcode})`);
     }
   }
+}
+
+/** Options of {@linkcode resolveDns}: Deno's, and which stack carries the query. */
+export interface ResolveDnsOptions extends StackChoice {
+  /** The server to ask, instead of those of resolv.conf (Deno's option). */
+  nameServer?: NameServer;
+  /** Stops waiting (Deno's option). */
+  signal?: AbortSignal;
+  /**
+   * The resolv.conf to read: default `<prefix>/etc/resolv.conf` of the daemon
+   * (`sock` or `$SOCK`), `/etc/resolv.conf` for an embedded stack.
+   */
+  resolvConf?: string;
+}
+
+/**
+ * `Deno.resolveDns` through an io-pkt stack: the query leaves from a UDP
+ * socket of the stack `options` chooses (the daemon that `sock`/`$SOCK`
+ * names, or `options.stack`).
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveDns } from "./mod.ts";
+ * const v4 = await resolveDns("www.example.test", "A");                     // via $SOCK
+ * const mx = await resolveDns("example.test", "MX", { nameServer: { ipAddr: "192.0.2.53" } });
+ * ```
+ */
+export async function resolveDns<T extends DnsRecordType>(
+  query: string,
+  recordType: T,
+  options: ResolveDnsOptions = {},
+): Promise<DnsAnswers<T>> {
+  let config: ResolverConfig;
+  if (options.nameServer) {
+    config = { nameServers: [options.nameServer], timeout: 5, attempts: 2 };
+  } else {
+    const prefix = options.stack ? "" : (options.sock ?? Deno.env.get("SOCK") ?? "");
+    const path = options.resolvConf ?? `${prefix.replace(/\/+$/, "")}/etc/resolv.conf`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      throw new ErrnoError("ENOENT", `${path}: no name server configured`);
+    }
+    config = parseResolvConf(text);
+  }
+  const choice: StackChoice = {
+    sock: options.sock,
+    stack: options.stack,
+    privileged: options.privileged,
+  };
+  const open = async (family: 4 | 6): Promise<DnsSocket> =>
+    await listenDatagram(
+      { port: 0, hostname: family === 4 ? "0.0.0.0" : "::", transport: "udp" },
+      choice,
+    );
+  return await resolveWith(open, config, query, recordType, options.signal);
 }

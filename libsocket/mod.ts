@@ -9,6 +9,7 @@
  * for await (const [data, addr] of conn) await conn.send(data, addr);
  * ```
  * and a program with its own stack passes it: `listenDatagram(opts, { stack })`.
+ * `resolveDns` (Deno's `Deno.resolveDns`) sends its queries the same way.
  *
  * @module
  */
@@ -22,3 +23,12 @@ export {
   type UdpAddr,
   type UdpListenOptions,
 } from "./datagram.ts";
+export {
+  type DnsRecordType,
+  type MxRecord,
+  type NameServer,
+  resolveDns,
+  type ResolveDnsOptions,
+  type SoaRecord,
+  type SrvRecord,
+} from "./dns.ts";

@@ -252,3 +252,50 @@ Deno.test("DNS: a silent server times out to the next one; all silent is ETIMEDO
     (e) => e instanceof ErrnoError && e.code === "ETIMEDOUT",
   );
 });
+
+Deno.test("DNS: resolveDns through an embedded stack asks a name server on that stack", async () => {
+  const { Stack } = await import("../../core/stack.ts");
+  const { listenDatagram } = await import("../../libsocket/datagram.ts");
+  const { resolveDns } = await import("../../libsocket/dns.ts");
+  const stack = new Stack({ inet6: true });
+  // A tiny name server on the stack's loopback, answering A and AAAA for one name.
+  const server = await listenDatagram({ port: 5353, hostname: "127.0.0.1", transport: "udp" }, {
+    stack,
+  });
+  const served = (async () => {
+    for await (const [q, from] of server) {
+      const type = (q[q.length - 4] << 8) | q[q.length - 3];
+      const answers = type === DNS_TYPE.A
+        ? [rr(1, hex("c0000235"))]
+        : type === DNS_TYPE.AAAA
+        ? [rr(28, hex("20010db8000000000000000000000035"))]
+        : [];
+      await server.send(response(q, answers.length ? 0 : 3, answers), from);
+    }
+  })();
+  const via = { stack, nameServer: { ipAddr: "127.0.0.1", port: 5353 } };
+  assert.deepEqual(await resolveDns("ns.example.test", "A", via), ["192.0.2.53"]);
+  assert.deepEqual(await resolveDns("ns.example.test", "AAAA", via), ["2001:db8::35"]);
+  await assert.rejects(
+    () => resolveDns("ns.example.test", "MX", via),
+    (e) => e instanceof ErrnoError && e.code === "ENOENT",
+  );
+  // resolv.conf given as a file, as a daemon's <prefix>/etc/resolv.conf would be.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/resolv.conf`, "nameserver 127.0.0.1\n");
+    // Port 53 in the file: nobody answers there, so a short timeout ends it.
+    await Deno.writeTextFile(
+      `${dir}/resolv.conf`,
+      "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    );
+    await assert.rejects(
+      () => resolveDns("ns.example.test", "A", { stack, resolvConf: `${dir}/resolv.conf` }),
+      (e) => e instanceof ErrnoError && (e.code === "ETIMEDOUT" || e.code === "ECONNREFUSED"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  server.close();
+  await served.catch(() => {});
+});

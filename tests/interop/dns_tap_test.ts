@@ -1,0 +1,86 @@
+/**
+ * Interop, DNS: `resolveDns` from a stack embedded in this test process, on a
+ * Linux TAP device moved into a namespace the test made, asking Linux's
+ * dnsmasq (answering from its own host records only: no upstream, nothing
+ * leaves the namespace) over IPv4 and IPv6. tshark then checks every frame.
+ */
+import assert from "node:assert/strict";
+import { ErrnoError } from "../../core/errno.ts";
+import { resolveDns } from "../../libsocket/dns.ts";
+import { interopUnavailable, which } from "../kit/netns.ts";
+import { checkCaptures } from "../kit/capture.ts";
+import { waitFor } from "../kit/processes.ts";
+import { NsProcess, tapStack } from "../kit/tap_stack.ts";
+
+function unavailable(): string | null {
+  const why = interopUnavailable();
+  if (why) return why;
+  if (!which("dnsmasq")) return "dnsmasq is not installed";
+  return null;
+}
+
+const MAC = "02:00:5e:00:17:53";
+const skip = unavailable();
+if (skip) console.log(`interop DNS tests skipped: ${skip}`);
+
+Deno.test({
+  name: "resolveDns through the stack: Linux's dnsmasq answers A, AAAA, MX, TXT over IPv4 and IPv6",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const rig = await tapStack({
+      dev: `iod${Deno.pid % 100000}d`,
+      mac: MAC,
+      linux: ["192.0.2.1/24", "2001:db8::1/64"],
+      ours4: "192.0.2.2",
+      ours6: "2001:db8::2",
+      capture: true,
+    });
+    let dns: NsProcess | null = null;
+    try {
+      // Authoritative for its own records only: no resolv.conf, no upstream servers.
+      dns = NsProcess.spawn(rig.ns, "dnsmasq", [
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-daemon",
+        "--log-queries",
+        "--bind-interfaces",
+        `--interface=${rig.dev}`,
+        "--except-interface=lo",
+        "--port=53",
+        "--local=/example.test/", // answer NXDOMAIN for the rest of the domain, ask nobody
+        "--host-record=www.example.test,192.0.2.80,2001:db8::80",
+        "--mx-host=example.test,mail.example.test,10",
+        "--txt-record=example.test,io-pkt for Deno",
+        "--pid-file=",
+        "--user=root",
+      ]);
+      await waitFor(
+        "dnsmasq listening",
+        async () => (await rig.ns.exec("ss", ["-Hnul", "sport = :53"])).stdout.includes(":53"),
+        10_000,
+      );
+      for (const ipAddr of ["192.0.2.1", "2001:db8::1"]) {
+        const via = { stack: rig.stack, nameServer: { ipAddr } };
+        assert.deepEqual(await resolveDns("www.example.test", "A", via), ["192.0.2.80"], ipAddr);
+        assert.deepEqual(await resolveDns("www.example.test", "AAAA", via), ["2001:db8::80"]);
+        assert.deepEqual(await resolveDns("example.test", "MX", via), [
+          { preference: 10, exchange: "mail.example.test." },
+        ]);
+        assert.deepEqual(await resolveDns("example.test", "TXT", via), [["io-pkt for Deno"]]);
+        await assert.rejects(
+          () => resolveDns("nowhere.example.test", "A", via),
+          (e) => e instanceof ErrnoError && e.code === "ENOENT",
+        );
+      }
+      await dns.stop();
+      dns = null;
+      await checkCaptures([rig.capture], [MAC], 10);
+    } finally {
+      await dns?.stop();
+      await rig.close();
+    }
+  },
+});
