@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type Stack, stackCore } from "../../core/stack.ts";
-import { Net } from "../kit/netsim.ts";
-import { IFF } from "../../core/link/if_flags.ts";
+import { routed4 as routed4Net, routed6 as routed6Net } from "../kit/topologies.ts";
 import type { NetError, TransportProtocol } from "../../core/net/protocols.ts";
 import { parseIp4, parseIp6 } from "../../core/net/ip_addr.ts";
 import { emitIcmpError } from "../../core/wire/icmp.ts";
@@ -118,46 +117,13 @@ function send6(
 }
 
 function routed4(rightMtu = 1500) {
-  const net = new Net();
-  const left = net.segment(), right = net.segment();
-  const h1 = net.stack(), r = net.stack(), h2 = net.stack();
-  net.attach(h1, left, 1);
-  net.attach(r, left, 2);
-  net.attach(r, right, 3);
-  net.attach(h2, right, 4);
-  h1.addAddress("en0", { family: "inet", addr: "192.0.2.10", netmask: "255.255.255.0" });
-  r.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
-  r.addAddress("en1", { family: "inet", addr: "198.51.100.1", netmask: "255.255.255.0" });
-  h2.addAddress("en0", { family: "inet", addr: "198.51.100.10", netmask: "255.255.255.0" });
-  h1.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
-  h2.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "198.51.100.1" });
-  r.sysctl.set("net.inet.ip.forwarding", "1");
-  r.setMtu("en1", rightMtu);
-  net.run();
-  return { net, h1, r, h2, seen: recorder(h1) };
+  const t = routed4Net({ rightMtu });
+  return { ...t, seen: recorder(t.h1) };
 }
 
 function routed6(rightMtu = 1500) {
-  const net = new Net();
-  const left = net.segment(), right = net.segment();
-  const h1 = net.stack(true), r = net.stack(true), h2 = net.stack(true);
-  net.attach(h1, left, 1);
-  net.attach(r, left, 2);
-  net.attach(r, right, 3);
-  net.attach(h2, right, 4);
-  r.sysctl.set("net.inet6.ip6.forwarding", "1");
-  for (const [s, ifs] of [[h1, ["en0"]], [r, ["en0", "en1"]], [h2, ["en0"]]] as const) {
-    for (const i of ifs) s.setFlags(i, IFF.UP, 0);
-  }
-  r.setMtu("en1", rightMtu);
-  h1.addAddress("en0", { family: "inet6", addr: "2001:db8:1::10", prefixlen: 64 });
-  r.addAddress("en0", { family: "inet6", addr: "2001:db8:1::1", prefixlen: 64 });
-  r.addAddress("en1", { family: "inet6", addr: "2001:db8:2::1", prefixlen: 64 });
-  h2.addAddress("en0", { family: "inet6", addr: "2001:db8:2::10", prefixlen: 64 });
-  h1.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
-  h2.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
-  net.advance(2000);
-  return { net, h1, r, h2, seen: recorder(h1) };
+  const t = routed6Net({ rightMtu });
+  return { ...t, seen: recorder(t.h1) };
 }
 
 /** The fields every test checks, without the incidental ones. */

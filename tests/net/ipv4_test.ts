@@ -2,6 +2,7 @@
 import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net } from "../kit/netsim.ts";
+import { routed4 } from "../kit/topologies.ts";
 import type { Stack } from "../../core/stack.ts";
 import type { RawDatagram } from "../../core/socket/raw.ts";
 import { emitIcmpEcho, emitIcmpError, ICMP_TYPE, IcmpView } from "../../core/wire/icmp.ts";
@@ -162,22 +163,7 @@ Deno.test("ping to our own address goes through lo0; to 127.0.0.1 too", () => {
 });
 
 function routed(forwarding: boolean) {
-  const net = new Net();
-  const left = net.segment(), right = net.segment();
-  const h1 = net.stack(), r = net.stack(), h2 = net.stack();
-  net.attach(h1, left, 1);
-  net.attach(r, left, 2);
-  net.attach(r, right, 3);
-  net.attach(h2, right, 4);
-  h1.addAddress("en0", { family: "inet", addr: "192.0.2.10", netmask: "255.255.255.0" });
-  r.addAddress("en0", { family: "inet", addr: "192.0.2.1", netmask: "255.255.255.0" });
-  r.addAddress("en1", { family: "inet", addr: "198.51.100.1", netmask: "255.255.255.0" });
-  h2.addAddress("en0", { family: "inet", addr: "198.51.100.10", netmask: "255.255.255.0" });
-  h1.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "192.0.2.1" });
-  h2.addRoute({ family: "inet", dst: "default", prefixlen: 0, gateway: "198.51.100.1" });
-  if (forwarding) r.sysctl.set("net.inet.ip.forwarding", "1");
-  net.run();
-  return { net, h1, r, h2 };
+  return routed4({ forwarding });
 }
 
 Deno.test("a router forwards between segments and decrements the TTL", () => {

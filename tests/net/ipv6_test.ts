@@ -2,6 +2,7 @@
 import { stackCore } from "../../core/stack.ts";
 import assert from "node:assert/strict";
 import { Net, type Segment } from "../kit/netsim.ts";
+import { routed6 } from "../kit/topologies.ts";
 import type { Stack } from "../../core/stack.ts";
 import type { RawDatagram } from "../../core/socket/raw.ts";
 import { ErrnoError } from "../../core/errno.ts";
@@ -282,27 +283,7 @@ function udpChecksum(d: Uint8Array, src: Uint8Array, dst: Uint8Array): number[] 
 
 /** h1 — r — h2, with the router's en1 MTU set by the caller. */
 function routed(forwarding: boolean, rightMtu = 1500) {
-  const net = new Net();
-  const left = net.segment(), right = net.segment();
-  const h1 = net.stack(true), r = net.stack(true), h2 = net.stack(true);
-  net.attach(h1, left, 1);
-  net.attach(r, left, 2);
-  net.attach(r, right, 3);
-  net.attach(h2, right, 4);
-  if (forwarding) r.sysctl.set("net.inet6.ip6.forwarding", "1");
-  for (const [s, ifs] of [[h1, ["en0"]], [r, ["en0", "en1"]], [h2, ["en0"]]] as const) {
-    for (const i of ifs) s.setFlags(i, IFF.UP, 0);
-  }
-  r.setMtu("en1", rightMtu);
-  h1.addAddress("en0", { family: "inet6", addr: "2001:db8:1::10", prefixlen: 64 });
-  r.addAddress("en0", { family: "inet6", addr: "2001:db8:1::1", prefixlen: 64 });
-  r.addAddress("en1", { family: "inet6", addr: "2001:db8:2::1", prefixlen: 64 });
-  h2.addAddress("en0", { family: "inet6", addr: "2001:db8:2::10", prefixlen: 64 });
-  // Default routes through the router's link-local addresses, with their zones.
-  h1.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:2%en0" });
-  h2.addRoute({ family: "inet6", dst: "default", prefixlen: 0, gateway: "fe80::ff:fe00:3%en0" });
-  net.advance(2000);
-  return { net, left, right, h1, r, h2 };
+  return routed6({ forwarding, rightMtu });
 }
 
 Deno.test("a router forwards between segments and decrements the hop limit", () => {
