@@ -1,11 +1,13 @@
 /**
  * Virtual networks many tests share: h1 — r — h2, a host on each side of a
- * router, for either family, in virtual time (tests/kit/netsim.ts).
+ * router, for either family, and two hosts on one segment, in virtual time
+ * (tests/kit/netsim.ts).
  * @module
  */
 
 import { Net, type Segment } from "./netsim.ts";
-import type { Stack } from "../../core/stack.ts";
+import { Stack } from "../../core/stack.ts";
+import { DEFAULT_STACK_CONFIG, type StackConfig } from "../../core/config.ts";
 import { IFF } from "../../core/link/if_flags.ts";
 
 /** What {@linkcode routed4} and {@linkcode routed6} build. */
@@ -72,4 +74,39 @@ function triangle(inet6: boolean) {
   net.attach(r, right, 3);
   net.attach(h2, right, 4);
   return { net, left, right, h1, r, h2 };
+}
+
+/**
+ * a (192.0.2.1, 2001:db8::1) and b (…2) on one segment, DAD done and the
+ * neighbours resolved both ways (a ping each family): a fragment train sent
+ * before ARP/ND has an answer would mostly be dropped by the bounded hold
+ * queue. `bConfig` changes b's `-p tcpip` options.
+ */
+export function pair(
+  bConfig: Partial<StackConfig> = {},
+): { net: Net; seg: Segment; a: Stack; b: Stack } {
+  const net = new Net();
+  const seg = net.segment();
+  const a = net.stack(true);
+  const b = new Stack({
+    inet6: true,
+    clock: () => net.now,
+    config: { ...DEFAULT_STACK_CONFIG, ...bConfig },
+  });
+  net.stacks.push(b);
+  net.attach(a, seg, 1);
+  net.attach(b, seg, 2);
+  for (const [s, n] of [[a, 1], [b, 2]] as const) {
+    s.setFlags("en0", IFF.UP, 0);
+    s.addAddress("en0", { family: "inet", addr: `192.0.2.${n}`, netmask: "255.255.255.0" });
+    s.addAddress("en0", { family: "inet6", addr: `2001:db8::${n}`, prefixlen: 64 });
+  }
+  net.advance(3000); // DAD
+  const raw4 = a.openRawSocket("inet", 1, () => {}), raw6 = a.openRawSocket("inet6", 58, () => {});
+  a.sendRaw(raw4, "192.0.2.2", new Uint8Array([8, 0, 0xf7, 0xfe, 0, 1, 0, 0]), {});
+  a.sendRaw(raw6, "2001:db8::2", new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1]), {});
+  net.run();
+  a.closeRawSocket(raw4);
+  a.closeRawSocket(raw6);
+  return { net, seg, a, b };
 }

@@ -4,14 +4,12 @@
  * sockets, broadcast and multicast fan-out, full buffers, v4-mapped delivery,
  * checksums on and off, `reuseport_unicast`.
  */
+import { pair } from "../kit/topologies.ts";
 import assert from "node:assert/strict";
 import { Stack } from "../../core/stack.ts";
 import { ErrnoError, errnoNumber } from "../../core/errno.ts";
 import { Endpoint } from "../../core/net/inet_addr.ts";
 import type { UdpHandle } from "../../core/socket/udp_handle.ts";
-import { DEFAULT_STACK_CONFIG } from "../../core/config.ts";
-import { IFF } from "../../core/link/if_flags.ts";
-import { Net } from "../kit/netsim.ts";
 
 interface Got {
   len: number;
@@ -56,36 +54,6 @@ function code(fn: () => unknown): string | null {
     if (e instanceof ErrnoError) return e.code;
     throw e;
   }
-}
-
-/** a (192.0.2.1, 2001:db8::1) and b (…2) on one segment; `bConfig` changes b's -p tcpip options. */
-function pair(bConfig: Partial<typeof DEFAULT_STACK_CONFIG> = {}) {
-  const net = new Net();
-  const seg = net.segment();
-  const a = net.stack(true);
-  const b = new Stack({
-    inet6: true,
-    clock: () => net.now,
-    config: { ...DEFAULT_STACK_CONFIG, ...bConfig },
-  });
-  net.stacks.push(b);
-  net.attach(a, seg, 1);
-  net.attach(b, seg, 2);
-  for (const [s, n] of [[a, 1], [b, 2]] as const) {
-    s.setFlags("en0", IFF.UP, 0);
-    s.addAddress("en0", { family: "inet", addr: `192.0.2.${n}`, netmask: "255.255.255.0" });
-    s.addAddress("en0", { family: "inet6", addr: `2001:db8::${n}`, prefixlen: 64 });
-  }
-  net.advance(3000); // DAD
-  // Resolve the neighbours both ways first (a ping each family): a fragment train sent before
-  // ARP/ND has an answer would mostly be dropped by the (bounded) hold queue.
-  const raw4 = a.openRawSocket("inet", 1, () => {}), raw6 = a.openRawSocket("inet6", 58, () => {});
-  a.sendRaw(raw4, "192.0.2.2", new Uint8Array([8, 0, 0xf7, 0xfe, 0, 1, 0, 0]), {});
-  a.sendRaw(raw6, "2001:db8::2", new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1]), {});
-  net.run();
-  a.closeRawSocket(raw4);
-  a.closeRawSocket(raw6);
-  return { net, seg, a, b };
 }
 
 Deno.test("UDP over lo0 is delivered, and the receiver woken, within the sending call", () => {

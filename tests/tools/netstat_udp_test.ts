@@ -7,6 +7,7 @@
  * @module
  */
 
+import { pair } from "../kit/topologies.ts";
 import assert from "node:assert/strict";
 import { ErrnoError } from "../../core/errno.ts";
 import { Stack, stackCore } from "../../core/stack.ts";
@@ -16,8 +17,6 @@ import { netstatMain } from "../../tools/netstat.ts";
 import { sysctlMain } from "../../tools/sysctl.ts";
 import type { ToolMain } from "../../tools/run_tool.ts";
 import { type FakeHandler, runFakeTool, type ToolRun } from "../kit/fake_tool.ts";
-import { IFF } from "../../core/link/if_flags.ts";
-import { Net } from "../kit/netsim.ts";
 
 /** Answers each request the way the daemon does: through the dispatcher, over `stack`. */
 function through(stack: Stack, privileged = false): FakeHandler {
@@ -176,28 +175,6 @@ Deno.test("sockList forgets a closed socket and follows connect and disconnect",
 
 // ---------------------------------------------------------------------------
 // netstat -s after real traffic
-
-/** a (192.0.2.1, 2001:db8::1) and b (…2) on one segment, neighbours resolved. */
-function pair() {
-  const net = new Net();
-  const seg = net.segment();
-  const a = net.stack(true), b = net.stack(true);
-  net.attach(a, seg, 1);
-  net.attach(b, seg, 2);
-  for (const [s, n] of [[a, 1], [b, 2]] as const) {
-    s.setFlags("en0", IFF.UP, 0);
-    s.addAddress("en0", { family: "inet", addr: `192.0.2.${n}`, netmask: "255.255.255.0" });
-    s.addAddress("en0", { family: "inet6", addr: `2001:db8::${n}`, prefixlen: 64 });
-  }
-  net.advance(3000); // DAD
-  const raw4 = a.openRawSocket("inet", 1, () => {}), raw6 = a.openRawSocket("inet6", 58, () => {});
-  a.sendRaw(raw4, "192.0.2.2", new Uint8Array([8, 0, 0xf7, 0xfe, 0, 1, 0, 0]), {});
-  a.sendRaw(raw6, "2001:db8::2", new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1]), {});
-  net.run();
-  a.closeRawSocket(raw4);
-  a.closeRawSocket(raw6);
-  return { net, a, b };
-}
 
 Deno.test("netstat -p udp / -p udp6 after real traffic: every counter the core keeps, delivered as NetBSD computes it", async () => {
   const { net, a, b } = pair();
