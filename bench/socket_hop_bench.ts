@@ -83,11 +83,12 @@ try {
   const ways: [string, Open][] = [
     [
       "daemon (socket hop)",
-      (port) => listenDatagram({ port, hostname: "127.0.0.1", transport: "udp" }, { sock: prefix }),
+      (port) =>
+        listenDatagram({ port, hostname: "127.0.0.1", transport: "udp" }, { sock: prefix }).ready,
     ],
     [
       "embedded stack",
-      (port) => listenDatagram({ port, hostname: "127.0.0.1", transport: "udp" }, { stack }),
+      (port) => listenDatagram({ port, hostname: "127.0.0.1", transport: "udp" }, { stack }).ready,
     ],
     ["Linux (Deno.listenDatagram)", (port) =>
       Promise.resolve(

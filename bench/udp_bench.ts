@@ -89,7 +89,7 @@ function report(label: string, size: number, sent: number, r: Received): number 
 
 /** A UDP socket bound to `hostname`:`port` in the daemon at `sock`, through the hop. */
 function hopSocket(sock: string, hostname: string, port: number): Promise<DatagramConn> {
-  return listenDatagram({ transport: "udp", hostname, port }, { sock });
+  return listenDatagram({ transport: "udp", hostname, port }, { sock }).ready;
 }
 
 /** Starts Linux's echo socket on port 7 in `ns`, waits until it listens; returns its stopper. */
@@ -298,7 +298,7 @@ async function main(): Promise<void> {
           () =>
             listenDatagram({ transport: "udp", hostname: "192.0.2.2", port: 0 }, {
               stack: rig.stack,
-            }),
+            }).ready,
           "192.0.2.1",
         ],
         ["daemon via hop, TAP", () => hopSocket(daemon.prefix, "198.51.100.2", 0), "198.51.100.1"],

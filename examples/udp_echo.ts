@@ -17,14 +17,15 @@ const [mode, ...args] = Deno.args;
 if (mode === "serve") {
   const port = Number(args[0] ?? 7007);
   // One dual-stack socket: IPv4 peers arrive as ::ffff:a.b.c.d (a v4 stack answers EAFNOSUPPORT: use 0.0.0.0).
-  const conn = await listenDatagram({ port, hostname: "::", transport: "udp" })
-    .catch(() => listenDatagram({ port, hostname: "0.0.0.0", transport: "udp" }));
+  // `ready` waits for the bind, so the fallback and the "listening" line come after it.
+  const conn = await listenDatagram({ port, hostname: "::", transport: "udp" }).ready
+    .catch(() => listenDatagram({ port, hostname: "0.0.0.0", transport: "udp" }).ready);
   console.log(`echo: listening on udp port ${port}`);
   for await (const [data, from] of conn) await conn.send(data, from);
 } else if (mode === "ask") {
   const [hostname, port, text = "hello"] = args;
   const v6 = hostname.includes(":");
-  const conn = await listenDatagram({ port: 0, hostname: v6 ? "::" : "0.0.0.0", transport: "udp" });
+  const conn = listenDatagram({ port: 0, hostname: v6 ? "::" : "0.0.0.0", transport: "udp" });
   await conn.send(new TextEncoder().encode(text), {
     transport: "udp",
     hostname,

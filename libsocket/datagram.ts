@@ -10,17 +10,23 @@
  *   stack (`/dev/socket`), one Unix connection per socket (the socket hop);
  * - or a {@linkcode Stack} embedded in the program (`stack`), with no daemon.
  *
- * It returns a Promise where Deno returns the connection itself: binding is
- * a round trip to the daemon, and `addr` (an ephemeral port) is known only
- * after it. `await listenDatagram(...)` reads the same for both.
+ * Like Deno's, it returns the connection itself (`await listenDatagram(...)`
+ * gives the same object). On an embedded stack the socket is bound before it
+ * returns, and a bind failure (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`) is
+ * thrown there. Through a daemon, setup (connecting, options, bind: one
+ * round trip) goes on in the background: every call waits for it, and a
+ * setup failure rejects each of them. `conn.ready` resolves once the socket
+ * is bound and rejects with the setup error. The one difference left from
+ * Deno: until `ready` resolves, `addr` is the requested address, so a port-0
+ * request shows port 0; `(await conn.ready).addr` is the bound one.
  *
  * @example Two sockets on an embedded stack
  * ```ts
  * import { Stack } from "../core/stack.ts";
  * import { listenDatagram } from "./datagram.ts";
  * const stack = new Stack({ inet6: false });
- * const a = await listenDatagram({ port: 7000, hostname: "127.0.0.1", transport: "udp" }, { stack });
- * const b = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, { stack });
+ * const a = listenDatagram({ port: 7000, hostname: "127.0.0.1", transport: "udp" }, { stack });
+ * const b = listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, { stack });
  * await b.send(new TextEncoder().encode("hi"), a.addr);
  * const [data, from] = await a.receive();
  * console.log(new TextDecoder().decode(data), from.port === b.addr.port); // hi true
@@ -88,8 +94,18 @@ export interface MulticastV6Membership {
 
 /** A UDP socket shaped like `Deno.DatagramConn`, plus `connect` and options. */
 export interface DatagramConn extends AsyncIterable<[Uint8Array, UdpAddr]> {
-  /** The local address (the port chosen when 0 was asked). */
+  /**
+   * The local address (the port chosen when 0 was asked). Through a daemon,
+   * the requested address until `ready` resolves.
+   */
   readonly addr: UdpAddr;
+  /**
+   * Resolves to this connection once it is bound (at once on an embedded
+   * stack); rejects with the setup error (`EADDRINUSE`, `ENFILE`, no daemon),
+   * which every call also reports. Not in `Deno.DatagramConn`: for programs
+   * that want to wait for the bind, or need the bound address.
+   */
+  readonly ready: Promise<DatagramConn>;
   /** The next datagram and its source; into `p` (truncated to it) when given. */
   receive(p?: Uint8Array): Promise<[Uint8Array, UdpAddr]>;
   /**
@@ -117,39 +133,73 @@ const SNDBUF = 65_536;
 
 /**
  * Opens a UDP socket bound to `options.hostname`:`options.port`, through the
- * stack `via` chooses (see the module).
+ * stack `via` chooses (see the module). Returns the connection at once, as
+ * `Deno.listenDatagram` does; `await listenDatagram(...)` gives the same
+ * connection. On an embedded stack it is bound before this returns, and a
+ * bind failure is thrown here; through a daemon, setup goes on in the
+ * background and `conn.ready` tells its outcome.
+ *
+ * @throws {ErrnoError} bad address or port (`EINVAL`); on an embedded stack,
+ *   bind failures (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`...).
  */
-export async function listenDatagram(
-  options: UdpListenOptions,
-  via: StackChoice = {},
-): Promise<DatagramConn> {
+export function listenDatagram(options: UdpListenOptions, via: StackChoice = {}): DatagramConn {
   if (options.transport !== "udp") {
     throw new TypeError(`Unsupported transport ${options.transport}`);
   }
   const local = endpoint(options.hostname ?? "0.0.0.0", options.port);
   const family = local.addr.family;
-  const backend = via.stack ? new EmbeddedSocket(via.stack, family) : await viaDaemon(via, family);
-  try {
-    // Through a daemon these are pipelined: one round trip in all.
-    const steps: Promise<void>[] = [
-      backend.setOption("SO_RCVBUF", RCVBUF),
-      backend.setOption("SO_SNDBUF", SNDBUF),
-    ];
-    if (options.reuseAddress) {
-      steps.push(backend.setOption("SO_REUSEADDR", 1), backend.setOption("SO_REUSEPORT", 1));
+  const settings = setupOptions(family, options);
+  if (via.stack) {
+    const backend = new EmbeddedSocket(via.stack, family);
+    try {
+      for (const [name, value] of settings) backend.setOptionNow(name, value);
+      backend.bindNow(local);
+      return new UdpConn(family, udpAddr(backend.localAddressNow()), backend, null);
+    } catch (e) {
+      backend.close();
+      throw e;
     }
-    const loop = family === 4 ? "IP_MULTICAST_LOOP" : "IPV6_MULTICAST_LOOP";
-    steps.push(backend.setOption(loop, options.loopback ? 1 : 0));
-    steps.push(backend.bind(local));
-    const named = backend.localAddress();
-    const settled = await Promise.allSettled([...steps, named]);
-    const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return new UdpConn(backend, udpAddr(await named));
-  } catch (e) {
-    backend.close();
-    throw e;
   }
+  return new UdpConn(
+    family,
+    udpAddr(local),
+    null,
+    (adopt) => setupViaDaemon(adopt, via, local, settings),
+  );
+}
+
+/** The options every new socket gets before it is bound. */
+function setupOptions(family: 4 | 6, options: UdpListenOptions): [UdpOption, number][] {
+  const settings: [UdpOption, number][] = [["SO_RCVBUF", RCVBUF], ["SO_SNDBUF", SNDBUF]];
+  if (options.reuseAddress) settings.push(["SO_REUSEADDR", 1], ["SO_REUSEPORT", 1]);
+  settings.push([
+    family === 4 ? "IP_MULTICAST_LOOP" : "IPV6_MULTICAST_LOOP",
+    options.loopback ? 1 : 0,
+  ]);
+  return settings;
+}
+
+/**
+ * Connects to the daemon, sets the options and binds, all pipelined (one
+ * round trip after the connection); resolves to the bound address. `adopt`
+ * hands the socket to the connection as soon as it exists, so a `close()`
+ * meanwhile closes it.
+ */
+async function setupViaDaemon(
+  adopt: (backend: DatagramBackend) => void,
+  via: StackChoice,
+  local: Endpoint,
+  settings: [UdpOption, number][],
+): Promise<Endpoint> {
+  const backend = await viaDaemon(via, local.addr.family);
+  adopt(backend);
+  const steps: Promise<unknown>[] = settings.map(([name, value]) => backend.setOption(name, value));
+  steps.push(backend.bind(local));
+  const named = backend.localAddress();
+  const settled = await Promise.allSettled([...steps, named]);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return await named;
 }
 
 async function viaDaemon(via: StackChoice, family: 4 | 6): Promise<HopSocket> {
@@ -181,21 +231,78 @@ async function viaDaemon(via: StackChoice, family: 4 | 6): Promise<HopSocket> {
 }
 
 class UdpConn implements DatagramConn {
-  readonly #b: DatagramBackend;
-  readonly addr: UdpAddr;
+  /** The socket once bound (at once on an embedded stack); null until then. */
+  #b: DatagramBackend | null;
+  /** The socket while it is being set up, so `close` can close it. */
+  #pending: DatagramBackend | null = null;
+  /** Resolves to the bound socket; rejects with the setup error (always handled). */
+  readonly #bound: Promise<DatagramBackend>;
+  readonly ready: Promise<DatagramConn>;
+  readonly #family: 4 | 6;
+  #addr: UdpAddr;
   #closed = false;
   #lastSource = "";
   #lastBytes = new Uint8Array(16);
   #lastFamily = 0;
 
-  constructor(backend: DatagramBackend, addr: UdpAddr) {
+  /**
+   * `backend` when already bound, else `setup` binds one in the background,
+   * handing it to `adopt` as soon as it exists (so `close` can close it).
+   */
+  constructor(
+    family: 4 | 6,
+    addr: UdpAddr,
+    backend: DatagramBackend | null,
+    setup: ((adopt: (b: DatagramBackend) => void) => Promise<Endpoint>) | null,
+  ) {
+    this.#family = family;
+    this.#addr = addr;
     this.#b = backend;
-    this.addr = addr;
+    this.#bound = backend !== null ? Promise.resolve(backend) : setup!((b) => this.#adopt(b)).then(
+      (named) => {
+        const b = this.#pending!;
+        this.#pending = null;
+        if (this.#closed) throw new ErrnoError("EBADF", "socket closed");
+        this.#addr = udpAddr(named);
+        this.#b = b;
+        return b;
+      },
+      (e) => {
+        this.#pending?.close();
+        this.#pending = null;
+        throw this.#closed ? new ErrnoError("EBADF", "socket closed") : e;
+      },
+    );
+    this.#bound.catch(() => {}); // reported by `ready` and by each call, never unhandled
+    this.ready = this.#bound.then(() => this);
+    this.ready.catch(() => {});
+  }
+
+  /**
+   * The local address: the bound one; through a daemon, the requested one
+   * until `ready` resolves (a port-0 request shows port 0 until then).
+   */
+  get addr(): UdpAddr {
+    return this.#addr;
+  }
+
+  /** Takes the daemon's socket while it is set up (closing it if `close` came first). */
+  #adopt(backend: DatagramBackend): void {
+    if (this.#closed) {
+      backend.close(); // its pending requests fail with EBADF, failing the setup
+      return;
+    }
+    this.#pending = backend;
+  }
+
+  /** The bound socket: at once when bound, else once setup ends (or its error). */
+  #socket(): DatagramBackend | Promise<DatagramBackend> {
+    return this.#b ?? this.#bound;
   }
 
   async receive(p?: Uint8Array): Promise<[Uint8Array, UdpAddr]> {
     const from = new Endpoint();
-    let data = await this.#b.receive(from);
+    let data = await (this.#b ?? await this.#bound).receive(from);
     if (p !== undefined) {
       const n = Math.min(p.length, data.length);
       p.set(data.subarray(0, n));
@@ -208,7 +315,7 @@ class UdpConn implements DatagramConn {
     const to = addr === undefined ? null : endpoint(addr.hostname, addr.port);
     const max = to?.addr.family === 4 || this.#family === 4 ? 65_507 : 65_527;
     if (p.length > max) throw new ErrnoError("EMSGSIZE", "sendto");
-    await this.#b.send(p, to);
+    await (this.#b ?? await this.#bound).send(p, to);
     return p.length;
   }
 
@@ -217,40 +324,46 @@ class UdpConn implements DatagramConn {
     if (group.family !== 4 || ifAddr.family !== 4) {
       throw new ErrnoError("EINVAL", "joinMulticastV4");
     }
-    await this.#b.membership("join", group, 0, ifAddr);
+    const b = await this.#socket();
+    await b.membership("join", group, 0, ifAddr);
     return {
-      leave: () => this.#b.membership("leave", group, 0, ifAddr),
-      setLoopback: (on) => this.#b.setOption("IP_MULTICAST_LOOP", on ? 1 : 0),
-      setTtl: (ttl) => this.#b.setOption("IP_MULTICAST_TTL", ttl),
+      leave: () => b.membership("leave", group, 0, ifAddr),
+      setLoopback: (on) => b.setOption("IP_MULTICAST_LOOP", on ? 1 : 0),
+      setTtl: (ttl) => b.setOption("IP_MULTICAST_TTL", ttl),
     };
   }
 
   async joinMulticastV6(address: string, networkInterface: number): Promise<MulticastV6Membership> {
     const group = ip(address);
     if (group.family !== 6) throw new ErrnoError("EINVAL", "joinMulticastV6");
-    await this.#b.membership("join", group, networkInterface, null);
+    const b = await this.#socket();
+    await b.membership("join", group, networkInterface, null);
     return {
-      leave: () => this.#b.membership("leave", group, networkInterface, null),
-      setLoopback: (on) => this.#b.setOption("IPV6_MULTICAST_LOOP", on ? 1 : 0),
+      leave: () => b.membership("leave", group, networkInterface, null),
+      setLoopback: (on) => b.setOption("IPV6_MULTICAST_LOOP", on ? 1 : 0),
     };
   }
 
-  connect(addr: UdpAddr | null): Promise<void> {
-    return this.#b.connect(addr === null ? null : endpoint(addr.hostname, addr.port));
+  async connect(addr: UdpAddr | null): Promise<void> {
+    const to = addr === null ? null : endpoint(addr.hostname, addr.port);
+    await (await this.#socket()).connect(to);
   }
 
-  setOption(name: UdpOption, value: number | boolean): Promise<void> {
-    return this.#b.setOption(name, typeof value === "boolean" ? (value ? 1 : 0) : value);
+  async setOption(name: UdpOption, value: number | boolean): Promise<void> {
+    const n = typeof value === "boolean" ? (value ? 1 : 0) : value;
+    await (await this.#socket()).setOption(name, n);
   }
 
-  getOption(name: UdpOption): Promise<number> {
-    return this.#b.getOption(name);
+  async getOption(name: UdpOption): Promise<number> {
+    return await (await this.#socket()).getOption(name);
   }
 
+  /** Closes the socket; before `ready`, the setup is abandoned (`ready` rejects with EBADF). */
   close(): void {
     if (this.#closed) throw new ErrnoError("EBADF", "close"); // Deno: BadResource
     this.#closed = true;
-    this.#b.close();
+    this.#b?.close();
+    this.#pending?.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array, UdpAddr]> {
@@ -262,10 +375,6 @@ class UdpConn implements DatagramConn {
         throw e;
       }
     }
-  }
-
-  get #family(): 4 | 6 {
-    return this.addr.hostname.includes(":") ? 6 : 4;
   }
 
   /** The source's text, reused while datagrams keep coming from the same address. */

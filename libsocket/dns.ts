@@ -272,6 +272,6 @@ export async function resolveDns<T extends DnsRecordType>(
     await listenDatagram(
       { port: 0, hostname: family === 4 ? "0.0.0.0" : "::", transport: "udp" },
       choice,
-    );
+    ).ready;
   return await resolveWith(open, config, query, recordType, options.signal);
 }

@@ -55,7 +55,7 @@ export class EmbeddedSocket implements DatagramBackend {
   }
 
   setOption(name: UdpOption, value: number): Promise<void> {
-    return attempt(() => this.#h.setOption(name, value));
+    return attempt(() => this.setOptionNow(name, value));
   }
 
   getOption(name: UdpOption): Promise<number> {
@@ -82,7 +82,22 @@ export class EmbeddedSocket implements DatagramBackend {
   }
 
   bind(local: Endpoint): Promise<void> {
-    return attempt(() => this.#h.bind(local.addr, local.port));
+    return attempt(() => this.bindNow(local));
+  }
+
+  /** `bind`, synchronously: an embedded stack answers at once (errors are thrown). */
+  bindNow(local: Endpoint): void {
+    this.#h.bind(local.addr, local.port);
+  }
+
+  /** `setOption`, synchronously. */
+  setOptionNow(name: UdpOption, value: number): void {
+    this.#h.setOption(name, value);
+  }
+
+  /** `localAddress`, synchronously. */
+  localAddressNow(): Endpoint {
+    return this.#h.localAddress();
   }
 
   connect(to: Endpoint | null): Promise<void> {
@@ -90,7 +105,7 @@ export class EmbeddedSocket implements DatagramBackend {
   }
 
   localAddress(): Promise<Endpoint> {
-    return attempt(() => this.#h.localAddress());
+    return attempt(() => this.localAddressNow());
   }
 
   close(): void {

@@ -5,7 +5,7 @@
  * Moving a program from Deno's own stack is one import:
  * ```ts ignore
  * import { listenDatagram } from "./mod.ts";
- * const conn = await listenDatagram({ port: 5353, transport: "udp" }); // via $SOCK
+ * const conn = listenDatagram({ port: 5353, transport: "udp" }); // via $SOCK
  * for await (const [data, addr] of conn) await conn.send(data, addr);
  * ```
  * and a program with its own stack passes it: `listenDatagram(opts, { stack })`.

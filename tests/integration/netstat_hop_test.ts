@@ -83,7 +83,7 @@ Deno.test({
       const via = { sock: d.prefix };
       const conns: DatagramConn[] = [];
       const open = async (hostname: string, port: number) => {
-        const c = await listenDatagram(udp(hostname, port), via);
+        const c = await listenDatagram(udp(hostname, port), via).ready;
         conns.push(c);
         return c;
       };

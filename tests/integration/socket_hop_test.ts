@@ -187,7 +187,7 @@ Deno.test({
       const sink = await listenDatagram(
         { port: 7101, hostname: "127.0.0.1", transport: "udp" },
         via,
-      );
+      ).ready;
       const extra: DatagramConn[] = [];
       const holder = new Peer(d.prefix, ["hold", "127.0.0.1", "7100", "55", "7101"]);
       try {
@@ -196,7 +196,7 @@ Deno.test({
         for (let i = 0; i < 20; i++) await sink.receive();
         await holder.kill();
         await waitFor("port 7100 to be free", async () => {
-          const c = await listenDatagram(udp("127.0.0.1", 7100), via).catch(() => null);
+          const c = await listenDatagram(udp("127.0.0.1", 7100), via).ready.catch(() => null);
           if (c === null) return false;
           extra.push(c);
           return true;
@@ -204,11 +204,13 @@ Deno.test({
         // Every socket of the dead program was freed: 58 more fit under 60, the next does not.
         for (let i = extra.length; i < 59; i++) {
           extra.push(
-            await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via),
+            await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via).ready,
           );
         }
         const over = listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
-        assert.equal(await code(over), "ENFILE");
+        assert.equal(await code(over.ready), "ENFILE");
+        assert.equal(await code(over.send(enc.encode("x"), sink.addr)), "ENFILE", "each call too");
+        over.close();
         // The others are served on.
         // Drain what the dead program sent (one receive pending at a time).
         let next = sink.receive();
@@ -285,11 +287,13 @@ Deno.test({
         [HOP_KIND.error, 3, 0, 0, 71, 0, 0, 0, 0],
       ]);
       const via = { sock: d.prefix };
-      const again = await listenDatagram(udp("127.0.0.1", 0x1c21), via);
+      const again = await listenDatagram(udp("127.0.0.1", 0x1c21), via).ready;
       again.close();
       // Still serving.
-      const a = await listenDatagram({ port: 7200, hostname: "127.0.0.1", transport: "udp" }, via);
-      const b = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
+      const a = await listenDatagram({ port: 7200, hostname: "127.0.0.1", transport: "udp" }, via)
+        .ready;
+      const b = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via)
+        .ready;
       await b.send(enc.encode("after garbage"), a.addr);
       assert.equal(dec.decode((await a.receive())[0]), "after garbage");
       a.close();
@@ -308,14 +312,16 @@ Deno.test({
       const sink = await listenDatagram(
         { port: 7300, hostname: "127.0.0.1", transport: "udp" },
         via,
-      );
+      ).ready;
       const conns: DatagramConn[] = [];
       try {
         const t0 = performance.now();
         for (let i = 0; i < 10; i++) {
           const batch = [];
           for (let j = 0; j < 100; j++) {
-            batch.push(listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via));
+            batch.push(
+              listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via).ready,
+            );
           }
           conns.push(...await Promise.all(batch));
         }
@@ -342,15 +348,17 @@ Deno.test({
       const d = await start("io-pkt-v6-hc");
       const opts = { port: 53, hostname: "::1", transport: "udp" } as const;
       assert.equal(
-        await code(listenDatagram(opts, { sock: d.prefix, privileged: false })),
+        await code(listenDatagram(opts, { sock: d.prefix, privileged: false }).ready),
         "EACCES",
       );
-      const c = await listenDatagram(opts, { sock: d.prefix, privileged: true });
+      const c = await listenDatagram(opts, { sock: d.prefix, privileged: true }).ready;
       assert.deepEqual(c.addr, { transport: "udp", hostname: "::1", port: 53 });
       c.close();
       // With no daemon at all: EAFNOSUPPORT, as QNX's socket() says.
       const none = listenDatagram({ port: 0, transport: "udp" }, { sock: "/nonexistent" });
-      assert.equal(await code(none), "EAFNOSUPPORT");
+      assert.equal(await code(none.ready), "EAFNOSUPPORT");
+      assert.equal(await code(none.receive()), "EAFNOSUPPORT");
+      none.close();
     }),
 });
 
@@ -363,7 +371,7 @@ Deno.test({
       const d = await start("io-pkt-v6-hc");
       const via = { sock: d.prefix, privileged: false };
       // A connected socket hears the port unreachable as ECONNREFUSED on its next call.
-      const c = await listenDatagram({ port: 0, hostname: "::1", transport: "udp" }, via);
+      const c = await listenDatagram({ port: 0, hostname: "::1", transport: "udp" }, via).ready;
       await c.connect(udp("::1", 9));
       await c.send(enc.encode("anyone?"));
       assert.equal(await code(c.receive()), "ECONNREFUSED");
@@ -381,12 +389,12 @@ Deno.test({
       const r = await listenDatagram(
         { port: 5001, hostname: "0.0.0.0", transport: "udp", loopback: true },
         via,
-      );
+      ).ready;
       const group = await r.joinMulticastV4("239.1.2.4", "127.0.0.1");
       const s = await listenDatagram(
         { port: 0, hostname: "127.0.0.1", transport: "udp", loopback: true },
         via,
-      );
+      ).ready;
       await s.setOption("IP_MULTICAST_IF", 1);
       await s.send(enc.encode("to the group"), udp("239.1.2.4", 5001));
       assert.equal(dec.decode((await r.receive())[0]), "to the group");
@@ -410,8 +418,10 @@ Deno.test({
         const r = await d.tool("netstat", "-s", "-p", "udp");
         return Number(/(\d+) dropped due to full socket buffers/.exec(r.stdout)![1]);
       };
-      const rx = await listenDatagram({ port: 7400, hostname: "127.0.0.1", transport: "udp" }, via);
-      const tx = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
+      const rx = await listenDatagram({ port: 7400, hostname: "127.0.0.1", transport: "udp" }, via)
+        .ready;
+      const tx = await listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via)
+        .ready;
       const SENT = 4000;
       const payload = new Uint8Array(1000);
       // Nobody reads while the sender floods: the hop, then the core's queue fill up.
@@ -435,5 +445,90 @@ Deno.test({
       rx.close();
       tx.close();
       await reading;
+    }),
+});
+
+Deno.test({
+  name: "socket hop: listenDatagram returns the connection at once, as Deno's does",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withDaemons(async (start) => {
+      const d = await start("io-pkt-v4-hc");
+      const via = { sock: d.prefix };
+      // No await: the program reads as it would with Deno.listenDatagram.
+      const a = listenDatagram({ port: 7500, hostname: "127.0.0.1", transport: "udp" }, via);
+      const b = listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
+      assert.deepEqual(a.addr, udp("127.0.0.1", 7500));
+      assert.equal(b.addr.port, 0, "the requested address until bound");
+      const echoed = (async () => {
+        for await (const [data, from] of a) {
+          await a.send(data, from);
+          if (dec.decode(data) === "last") return;
+        }
+      })();
+      // Calls made before the bind wait for it, and keep their order.
+      const sends = ["one", "two", "last"].map((t) => b.send(enc.encode(t), a.addr));
+      const got: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [data, from] = await b.receive();
+        got.push(dec.decode(data));
+        assert.deepEqual(from, a.addr);
+      }
+      assert.deepEqual(got, ["one", "two", "last"]);
+      assert.deepEqual(await Promise.all(sends), [3, 3, 4]);
+      await echoed;
+      assert.equal(await b.ready, b);
+      assert.ok(b.addr.port >= 1024, `bound port ${b.addr.port} once ready`);
+      // Options and connect before ready, too.
+      const c = listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, via);
+      await c.setOption("IP_TTL", 7);
+      assert.equal(await c.getOption("IP_TTL"), 7);
+      await c.connect(a.addr);
+      c.close();
+
+      // A setup failure rejects `ready` and every call with the same ErrnoError.
+      const dup = listenDatagram({ port: 7500, hostname: "127.0.0.1", transport: "udp" }, via);
+      assert.equal(await code(dup.ready), "EADDRINUSE");
+      assert.equal(await code(dup.send(enc.encode("x"), a.addr)), "EADDRINUSE");
+      assert.equal(await code(dup.getOption("IP_TTL")), "EADDRINUSE");
+      assert.equal(
+        await code((async () => {
+          for await (const _ of dup) { /* never */ }
+        })()),
+        "EADDRINUSE",
+      );
+      dup.close();
+      // A failure nobody awaits is no unhandled rejection (the test runner would report it).
+      listenDatagram({ port: 7500, hostname: "127.0.0.1", transport: "udp" }, via);
+      a.close();
+      b.close();
+    }),
+});
+
+Deno.test({
+  name: "socket hop: close before ready frees the socket and leaves nothing unhandled",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withDaemonEnv({ IOPKT_MAX_SOCKETS: "4" }, async (d) => {
+      const via = { sock: d.prefix };
+      const opts = { port: 7600, hostname: "127.0.0.1", transport: "udp" } as const;
+      for (let i = 0; i < 12; i++) {
+        const early = listenDatagram(opts, via);
+        const pending = early.send(enc.encode("never"), udp("127.0.0.1", 9));
+        early.close();
+        assert.equal(await code(pending), "EBADF");
+        if (i % 2 === 0) assert.equal(await code(early.ready), "EBADF");
+        // (odd rounds leave `ready` alone: its rejection must not go unhandled)
+      }
+      // Had those connections leaked, 4 sockets would not fit under the limit of 4.
+      await waitFor("the sockets closed before ready to be freed", async () => {
+        const conns = [0, 1, 2, 3].map((i) => listenDatagram({ ...opts, port: 7600 + i }, via));
+        const ok = (await Promise.allSettled(conns.map((c) => c.ready)))
+          .every((r) => r.status === "fulfilled");
+        for (const c of conns) c.close();
+        return ok;
+      });
     }),
 });

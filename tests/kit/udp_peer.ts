@@ -24,7 +24,7 @@ function timeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
 
 if (mode === "echo") {
   const [host, port, count] = [args[0], Number(args[1]), Number(args[2])];
-  const conn = await listenDatagram({ port, hostname: host, transport: "udp" });
+  const conn = await listenDatagram({ port, hostname: host, transport: "udp" }).ready;
   console.log(`ready ${conn.addr.port}`);
   for (let i = 0; i < count; i++) {
     const got = await timeout(conn.receive(), 30_000);
@@ -34,7 +34,8 @@ if (mode === "echo") {
   conn.close();
 } else if (mode === "ping") {
   const [local, host, port, count] = [args[0], args[1], Number(args[2]), Number(args[3])];
-  const conn = await listenDatagram({ port: 0, hostname: local, transport: "udp" });
+  // As a program written for Deno.listenDatagram would: no await; calls wait for the bind.
+  const conn = listenDatagram({ port: 0, hostname: local, transport: "udp" });
   const to: UdpAddr = { transport: "udp", hostname: host, port };
   let pending: Promise<[Uint8Array, UdpAddr]> | null = null;
   for (let i = 0; i < count; i++) {
@@ -59,7 +60,7 @@ if (mode === "echo") {
   const conns = [];
   for (let i = 0; i < sockets; i++) {
     conns.push(
-      await listenDatagram({ port: i === 0 ? port : 0, hostname: host, transport: "udp" }),
+      await listenDatagram({ port: i === 0 ? port : 0, hostname: host, transport: "udp" }).ready,
     );
   }
   console.log("ready");

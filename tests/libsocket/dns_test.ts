@@ -259,7 +259,7 @@ Deno.test("DNS: resolveDns through an embedded stack asks a name server on that 
   const { resolveDns } = await import("../../libsocket/dns.ts");
   const stack = new Stack({ inet6: true });
   // A tiny name server on the stack's loopback, answering A and AAAA for one name.
-  const server = await listenDatagram({ port: 5353, hostname: "127.0.0.1", transport: "udp" }, {
+  const server = listenDatagram({ port: 5353, hostname: "127.0.0.1", transport: "udp" }, {
     stack,
   });
   const served = (async () => {

@@ -20,8 +20,9 @@ async function code(p: Promise<unknown>): Promise<string | null> {
 Deno.test("embedded: two sockets exchange datagrams over lo0, IPv4 and IPv6", async () => {
   const stack = new Stack({ inet6: true });
   for (const host of ["127.0.0.1", "::1"]) {
-    const a = await listenDatagram({ port: 7001, hostname: host, transport: "udp" }, { stack });
-    const b = await listenDatagram({ port: 0, hostname: host, transport: "udp" }, { stack });
+    // As with Deno.listenDatagram: no await, the socket is bound and `addr` exact at once.
+    const a = listenDatagram({ port: 7001, hostname: host, transport: "udp" }, { stack });
+    const b = listenDatagram({ port: 0, hostname: host, transport: "udp" }, { stack });
     assert.deepEqual(a.addr, { transport: "udp", hostname: host, port: 7001 });
     assert.ok(b.addr.port >= 49152, `ephemeral port ${b.addr.port}`);
     assert.equal(await b.send(enc.encode("ping"), a.addr), 4);
@@ -32,17 +33,46 @@ Deno.test("embedded: two sockets exchange datagrams over lo0, IPv4 and IPv6", as
     const buf = new Uint8Array(2);
     const [short] = await b.receive(buf);
     assert.equal(dec.decode(short), "po", "truncated into the caller's buffer");
+    assert.equal(await a.ready, a, "ready resolves to the connection itself");
     a.close();
     b.close();
   }
 });
 
+Deno.test("embedded: `await listenDatagram(...)` gives the connection; for await works unawaited", async () => {
+  const stack = new Stack({ inet6: false });
+  const a = await listenDatagram({ port: 7003, hostname: "127.0.0.1", transport: "udp" }, {
+    stack,
+  });
+  assert.equal(a.addr.port, 7003);
+  assert.equal(typeof (a as unknown as { then?: unknown }).then, "undefined", "not a thenable");
+  const b = listenDatagram({ port: 0, hostname: "127.0.0.1", transport: "udp" }, { stack });
+  const got: string[] = [];
+  const loop = (async () => {
+    for await (const [d] of b) {
+      got.push(dec.decode(d));
+      if (got.length === 2) break;
+    }
+  })();
+  await a.send(enc.encode("x"), b.addr);
+  await a.send(enc.encode("y"), b.addr);
+  await loop;
+  assert.deepEqual(got, ["x", "y"]);
+  a.close();
+  b.close();
+});
+
 Deno.test("embedded: for await ends at close; errors carry errno codes", async () => {
   const stack = new Stack({ inet6: true });
-  const a = await listenDatagram({ port: 7002, hostname: "0.0.0.0", transport: "udp" }, { stack });
+  const a = listenDatagram({ port: 7002, hostname: "0.0.0.0", transport: "udp" }, { stack });
   const opts = { port: 7002, hostname: "127.0.0.1", transport: "udp" } as const;
-  assert.equal(await code(listenDatagram(opts, { stack })), "EADDRINUSE");
-  const dual = await listenDatagram({ port: 0, hostname: "::", transport: "udp" }, { stack });
+  // Bind failures are thrown by the call itself, as Deno's are.
+  assert.throws(() => listenDatagram(opts, { stack }), { code: "EADDRINUSE" });
+  assert.throws(
+    () => listenDatagram({ port: 0, hostname: "192.0.2.1", transport: "udp" }, { stack }),
+    { code: "EADDRNOTAVAIL" },
+  );
+  const dual = listenDatagram({ port: 0, hostname: "::", transport: "udp" }, { stack });
   assert.equal(await code(dual.send(new Uint8Array(65_528), a.addr)), "EMSGSIZE");
   assert.equal(
     await code(dual.send(new Uint8Array(1), { transport: "udp", hostname: "nope", port: 1 })),
