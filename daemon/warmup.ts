@@ -390,7 +390,9 @@ export async function warmUp(opts: WarmUpOptions): Promise<WarmUpReport> {
 
     let round = 0;
     for (; round < maxRounds; round++) {
-      if ((round & 15) === 0 && performance.now() - t0 > budgetMs) break;
+      // The budget is checked every 16 rounds from the 16th: a loaded machine that spent it all on
+      // building the stacks still warms up a little (and a test of the bound is not a race).
+      if (round > 0 && (round & 15) === 0 && performance.now() - t0 > budgetMs) break;
       const size = round & 7;
       inject(toL, lToR4[size]);
       inject(toL, lToB4[(size + 3) & 7]);
