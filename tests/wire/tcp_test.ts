@@ -25,8 +25,10 @@ import { hex, prng, toHex } from "../kit/bytes.ts";
 // ioctl) so the captured checksums are complete. A Python client in A
 // connected to a Python server on B port 5001 and sent "hello"; the hex is
 // taken from the pcap file. This kernel has neither netem nor iptables, so no
-// Linux segment with SACK blocks could be provoked; SACK is tested by emit
-// and parse below.
+// loss could be set up; instead, in a second capture, the client replayed its
+// own "hello" frame through an AF_PACKET socket (a duplicate) and then sent it
+// again 10 bytes further on (out of order, checksum recomputed), and B
+// answered each with a SACK.
 // A -> B: SYN (mss 1460, sackOK, TS val 3802554467 ecr 0, nop, wscale 10)
 const SYN4 = hex(`
   4500003c2a68400040068c50c0000201c00002028d761389fe67292300000000
@@ -64,6 +66,17 @@ const DATA6 = hex(`
   600efed10025064020010db800000000000000000000000120010db800000000
   00000000000000029c4c138983a2747834a7a6ea801800406e4800000101080a
   6ccb8327256bd00068656c6c6f
+`);
+
+// B -> A: duplicate ACK with a D-SACK of the repeated bytes 1:6 (ISN 1506010024)
+const DSACK4 = hex(`
+  45000040995a400040061d5ac0000202c00002011389dc9ee1c30b3559c3e3ae
+  b0100040bd1400000101080ab47c14a237ce68ee0101050a59c3e3a959c3e3ae
+`);
+// B -> A: duplicate ACK with a SACK of the out-of-order bytes 11:16
+const SACK4 = hex(`
+  45000040995b400040061d59c0000202c00002011389dc9ee1c30b3559c3e3ae
+  b0100040bc3700000101080ab47c156b37ce68ee0101050a59c3e3b359c3e3b8
 `);
 
 /** The TCP segment of an IPv4 datagram and its pseudo-header sum. */
@@ -171,6 +184,29 @@ Deno.test("TcpView reads a captured IPv4 SYN-ACK, ACK and data segment", () => {
     assert.ok(!v.checksumOk(pseudo));
     seg[v.payloadOffset] ^= 1;
     assert.ok(!v.checksumOk(pseudo + 1));
+  }
+});
+
+Deno.test("TcpView reads captured Linux SACK and D-SACK blocks", () => {
+  const o = new TcpOptions();
+  const isn = 1506010024;
+  for (
+    const [ip, left, right, tsVal] of [[DSACK4, 1, 6, 3028030626], [
+      SACK4,
+      11,
+      16,
+      3028030827,
+    ]] as const
+  ) {
+    const { seg, pseudo } = segment4(ip);
+    const v = wrapped(seg);
+    assert.equal(v.flags, TCP_FLAG.ACK);
+    assert.equal(v.ack, isn + 6);
+    assert.equal(v.headerLen, 44);
+    assert.ok(v.checksumOk(pseudo));
+    assert.equal(v.parseOptions(o), null);
+    assert.deepEqual([o.timestamp, o.tsVal, o.tsEcr, o.sackCount], [true, tsVal, 936274158, 1]);
+    assert.deepEqual([o.sackLeft[0], o.sackRight[0]], [isn + left, isn + right]);
   }
 });
 
