@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts ignore
- * const control = new StackControl(core, { pid: Deno.pid });
+ * const control = new StackControl(core, { pid: 4242 }); // the daemon passes its process id
  * control.addAddress("en0", { family: "inet", addr: "192.0.2.2", netmask: "255.255.255.0" });
  * ```
  * @module

@@ -41,7 +41,7 @@ import {
   type Ipv6View,
   walkIpv6Headers,
 } from "../wire/ipv6.ts";
-import { formatIp6, isLinkLocal6 } from "./ip_addr.ts";
+import { formatIp6, isLinkLocal6, isUnspecified6 } from "./ip_addr.ts";
 import type { CounterName, Icmp6Stats } from "../stats.ts";
 import { IpAddr } from "./inet_addr.ts";
 import { NetError, type NetErrorKind, unreachErrno6 } from "./protocols.ts";
@@ -267,7 +267,7 @@ export class Icmp6Layer {
     const exempt = type === ICMP6_TYPE.PACKET_TOO_BIG ||
       (type === ICMP6_TYPE.PARAM_PROB && code === 2);
     if ((linkMcast || dst[0] === 0xff) && !exempt) return;
-    if (src[0] === 0xff || isUnspecified(src)) return;
+    if (src[0] === 0xff || isUnspecified6(src)) return;
     if (aboutIcmpError(bytes, ipOffset, ipLength)) {
       st.canterror++;
       return;
@@ -312,7 +312,7 @@ export class Icmp6Layer {
   /** Echo reply with the request's body, from the address asked (or a unicast one for a group). */
   #echoReply(iface: NetInterface, ip: Ipv6View, offset: number, length: number): void {
     const src = ip.src;
-    if (src[0] === 0xff || isUnspecified(src)) return;
+    if (src[0] === 0xff || isUnspecified6(src)) return;
     const pkt = this.#ctx.pool.alloc(length);
     copyBytes(pkt.bytes, pkt.start, ip.bytes, offset, length);
     pkt.bytes[pkt.start] = ICMP6_TYPE.ECHO_REPLY;
@@ -406,11 +406,6 @@ export class Icmp6Layer {
     this.#ctx.stats.icmp6.toofreq++;
     return false;
   }
-}
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
 }
 
 /**

@@ -31,7 +31,7 @@ import { ICMP6_TIME_EXCEED, ICMP6_TYPE, ICMP6_UNREACH } from "../wire/icmpv6.ts"
 import type { Icmp6Layer, Icmp6SendOptions } from "./icmp6.ts";
 import type { Nd6Layer } from "./nd6.ts";
 import { addrUsable, commonPrefix } from "./ip6_source.ts";
-import { isLinkLocal6 } from "./ip_addr.ts";
+import { isLinkLocal6, isUnspecified6 } from "./ip_addr.ts";
 import { RTF } from "./route_flags.ts";
 import { copyBytes } from "../wire/bytes.ts";
 
@@ -45,11 +45,6 @@ export interface Ip6ForwardHost {
   toLink(iface: NetInterface, nextHop: Uint8Array, pkt: PacketBuffer): void;
   /** Sends an ICMPv6 message (checksum filled), frees it; never throws. */
   sendIcmp(pkt: PacketBuffer, dst: Uint8Array, opts: Icmp6SendOptions): void;
-}
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
 }
 
 /** IPv6 forwarding of one stack. */
@@ -67,7 +62,7 @@ export class Ip6Forwarder {
     const ctx = this.#ctx, st = ctx.stats.ip6, icmp = this.#host.icmp;
     const src = ip.src, dst = ip.dst;
     if (
-      !this.#host.nd.forwarding || linkMcast || inIface.isLoopback || isUnspecified(src) ||
+      !this.#host.nd.forwarding || linkMcast || inIface.isLoopback || isUnspecified6(src) ||
       isLinkLocal6(dst)
     ) {
       st.cantforward++;

@@ -172,6 +172,18 @@ export function ip6Equal(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Whether an IPv6 address is `::`. */
+export function isUnspecified6(a: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
+  return true;
+}
+
+/** Whether an IPv6 address is IPv4-mapped (`::ffff:a.b.c.d`). */
+export function isV4Mapped6(a: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
+}
+
 /** Whether an IPv6 address is link-local (fe80::/10). */
 export function isLinkLocal6(a: Uint8Array): boolean {
   return a[0] === 0xfe && (a[1] & 0xc0) === 0x80;

@@ -48,7 +48,7 @@ import { fragment6, Ip6Reassembly } from "./ip6_frag.ts";
 import { Ip6Forwarder } from "./ip6_forward.ts";
 import { addrUsable, isLoopback6, selectSource6 } from "./ip6_source.ts";
 import { RTF } from "./route_flags.ts";
-import { formatIp6, ip6Equal, isLinkLocal6 } from "./ip_addr.ts";
+import { formatIp6, ip6Equal, isLinkLocal6, isUnspecified6, isV4Mapped6 } from "./ip_addr.ts";
 import { NetHeader, type NetLayer, type UnreachableReason } from "./protocols.ts";
 import { RouteOut } from "./route_out.ts";
 import { learnPathMtu } from "./path_mtu.ts";
@@ -94,16 +94,6 @@ export interface Ip6Link {
   loop(iface: NetInterface, pkt: PacketBuffer): void;
   /** Hands `pkt` to an IP-only link (TUN); frees it. */
   raw(iface: NetInterface, pkt: PacketBuffer): void;
-}
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
-}
-
-function isV4Mapped(a: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
-  return a[10] === 0xff && a[11] === 0xff;
 }
 
 /** ff0X::1 (all nodes) and, `routers`, ff0X::2. */
@@ -221,7 +211,7 @@ export class Ipv6Layer implements NetLayer {
     st.nxthist[ip.nextHeader]++;
     const src = ip.src, dst = ip.dst;
     if (
-      src[0] === 0xff || isUnspecified(dst) || isV4Mapped(src) || isV4Mapped(dst) ||
+      src[0] === 0xff || isUnspecified6(dst) || isV4Mapped6(src) || isV4Mapped6(dst) ||
       (!iface.isLoopback && (isLoopback6(src) || isLoopback6(dst))) ||
       (dst[0] === 0xff && ((dst[1] & 0x0f) === 0 || ((dst[1] & 0x0f) === 1 && !iface.isLoopback)))
     ) {
@@ -649,7 +639,9 @@ export class Ipv6Layer implements NetLayer {
       }
     }
     if (src) {
-      if (isUnspecified(src) ? !opts?.allowUnspecified : !this.isLocal(src)) return "EADDRNOTAVAIL";
+      if (isUnspecified6(src) ? !opts?.allowUnspecified : !this.isLocal(src)) {
+        return "EADDRNOTAVAIL";
+      }
       out.src.setV6(src, 0, isLinkLocal6(src) ? (srcZone ?? 0) : 0);
     } else {
       const a = this.selectSource(dst, via, srcZone);

@@ -43,8 +43,15 @@ import type { Ip6SendOptions, Ipv6Layer } from "./ipv6.ts";
 import type { MembershipListener } from "../socket/groups.ts";
 import { emitRouterAlertHbh, IPPROTO6, type Ipv6View } from "../wire/ipv6.ts";
 import { ICMP6_TYPE, IPPROTO_ICMPV6 } from "../wire/icmpv6.ts";
-import { emitMld, IP6_ALL_ROUTERS, MLD_LEN, MldView } from "../wire/ndp.ts";
-import { isLinkLocal6 } from "./ip_addr.ts";
+import {
+  emitMld,
+  IP6_ALL_ROUTERS,
+  IP6_UNSPECIFIED,
+  MLD_LEN,
+  MldView,
+  solicitedNode,
+} from "../wire/ndp.ts";
+import { isLinkLocal6, isUnspecified6 } from "./ip_addr.ts";
 import { IpAddr } from "./inet_addr.ts";
 import { RouteOut } from "./route_out.ts";
 import {
@@ -59,13 +66,6 @@ import {
 const HBH_LEN = 8;
 /** Router Alert value for MLD (RFC 2711 §2.1). */
 const RA_MLD = 0;
-
-const UNSPECIFIED = new Uint8Array(16);
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
-}
 
 /** Whether `g` is ff02::1 (link-local all-nodes). */
 function isLinkAllNodes(g: Uint8Array): boolean {
@@ -117,7 +117,7 @@ export class MldLayer implements MembershipListener, GroupReportSender {
         r.remove(iface.index, m.group, SOURCE_ADDRESS);
       }
     }
-    for (const a of iface.inet6) r.add(iface.index, solicitedNode(a.addr, g), SOURCE_ADDRESS);
+    for (const a of iface.inet6) r.add(iface.index, solicitedGroup(a.addr, g), SOURCE_ADDRESS);
   }
 
   /** `iface` came up: its groups are announced again, and those of new addresses joined. */
@@ -158,7 +158,7 @@ export class MldLayer implements MembershipListener, GroupReportSender {
     const group = v.group;
     switch (v.type) {
       case ICMP6_TYPE.MLD_QUERY: {
-        const general = isUnspecified(group);
+        const general = isUnspecified6(group);
         if (!general && group[0] !== 0xff) return;
         if (general) this.sync(iface);
         const g = general ? null : this.#group.setV6(group);
@@ -200,7 +200,7 @@ export class MldLayer implements MembershipListener, GroupReportSender {
     emitRouterAlertHbh(pkt.bytes, pkt.prepend(HBH_LEN), IPPROTO_ICMPV6, RA_MLD);
     const route = this.#route;
     route.iface = iface;
-    route.src.setV6(src, 0, src === UNSPECIFIED ? 0 : iface.index);
+    route.src.setV6(src, 0, src === IP6_UNSPECIFIED ? 0 : iface.index);
     route.nextHop.setV6(dst, 0, iface.index);
     route.mtu = iface.mtu;
     route.flags = 0;
@@ -218,17 +218,14 @@ export class MldLayer implements MembershipListener, GroupReportSender {
       if (!a.flags.includes("tentative")) return a.addr;
       tentative = true;
     }
-    return tentative ? UNSPECIFIED : null;
+    return tentative ? IP6_UNSPECIFIED : null;
   }
 }
 
 /** ff02::1:ffXX:XXXX for `addr`, into `out`. */
-function solicitedNode(addr: Uint8Array, out: IpAddr): IpAddr {
-  const b = SOLICITED;
-  b[13] = addr[13];
-  b[14] = addr[14];
-  b[15] = addr[15];
-  return out.setV6(b);
+function solicitedGroup(addr: Uint8Array, out: IpAddr): IpAddr {
+  solicitedNode(addr, SOLICITED);
+  return out.setV6(SOLICITED);
 }
 
-const SOLICITED = new Uint8Array([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0]);
+const SOLICITED = new Uint8Array(16);

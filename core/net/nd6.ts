@@ -54,7 +54,7 @@ import {
   solicitedNode,
 } from "../wire/ndp.ts";
 import { addInet6 } from "./addresses.ts";
-import { formatIp6, ip6Equal, isLinkLocal6 } from "./ip_addr.ts";
+import { formatIp6, ip6Equal, isLinkLocal6, isUnspecified6 } from "./ip_addr.ts";
 import { addrUsable } from "./ip6_source.ts";
 import { Nd6Cache, type Nd6Entry, type Nd6Timing } from "./nd6_cache.ts";
 import { Nd6Router } from "./nd6_router.ts";
@@ -112,11 +112,6 @@ export function eui64(mac: Uint8Array, out: Uint8Array): void {
   out[13] = mac[3];
   out[14] = mac[4];
   out[15] = mac[5];
-}
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
 }
 
 function dropFlag(a: Inet6Addr, flag: Inet6Addr["flags"][number]): void {
@@ -479,7 +474,7 @@ export class Nd6Layer {
   ): void {
     const mac = iface.spec.lladdr;
     if (!mac) return;
-    const dad = src !== null && isUnspecified(src);
+    const dad = src !== null && isUnspecified6(src);
     const pkt = this.#ctx.pool.alloc(ND_NS_LEN + (dad ? 0 : 8));
     let n = emitNeighborSolicit(pkt.bytes, pkt.start, target);
     if (!dad) n += emitNdLinkAddrOpt(pkt.bytes, pkt.start + n, ND_OPT.SOURCE_LINKADDR, mac);
@@ -532,7 +527,7 @@ export class Nd6Layer {
     const v = this.#ns;
     const b = ip.bytes;
     const src = ip.src;
-    const unspec = isUnspecified(src);
+    const unspec = isUnspecified6(src);
     if (
       ip.hopLimit !== ND_HOP_LIMIT || v.wrap(b, offset, length) !== null ||
       v.target[0] === 0xff || !this.#options(v.optionsOffset, v.optionsEnd, b)

@@ -20,6 +20,7 @@
 
 import { type Errno, ErrnoError } from "../errno.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
+import { isV4Mapped6 } from "../net/ip_addr.ts";
 import type { UdpProtocol } from "../transport/udp.ts";
 import { type UdpOption, UdpSocket } from "./udp_socket.ts";
 import { type StackTurns, UdpHandle } from "./udp_handle.ts";
@@ -94,7 +95,7 @@ export class UdpSockets {
       out.set(addr);
       return null;
     }
-    if (addr.family === 4 || isV4Mapped(addr.bytes)) {
+    if (addr.family === 4 || isV4Mapped6(addr.bytes)) {
       if (s.v6only) return "EINVAL";
       const b = addr.bytes;
       out.setV4(
@@ -383,11 +384,6 @@ export class UdpSockets {
     to.addr.set(g);
     return this.protocol.routeFor(probe, to) === null ? probe.route.iface!.index : "EADDRNOTAVAIL";
   }
-}
-
-function isV4Mapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
 }
 
 /** Sets `out` to the wildcard address of the socket's family. */
