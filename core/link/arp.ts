@@ -18,7 +18,7 @@ import type { NeighborInfo } from "../control/ops.ts";
 import type { StackContext } from "../stack_context.ts";
 import type { Timer } from "../time/timers.ts";
 import { ARP_LEN, ARP_OP, ArpView, emitArp } from "../wire/arp.ts";
-import { ETHER_BROADCAST, ETHERTYPE, ip4MulticastMac } from "../wire/ethernet.ts";
+import { ETHER_BROADCAST, ETHERTYPE, ip4MulticastMac, sameMac } from "../wire/ethernet.ts";
 import { formatIp4 } from "../net/ip_addr.ts";
 import { ArpCache, type ArpTimers } from "./arp_cache.ts";
 import type { EtherLayer } from "./ether.ts";
@@ -241,9 +241,4 @@ function linkBroadcastOrMulticast(iface: NetInterface, addr: number): Uint8Array
 function sourceFor(iface: NetInterface, target: number): number | null {
   for (const a of iface.inet) if (((a.addr ^ target) & a.mask) === 0) return a.addr;
   return iface.inet[0]?.addr ?? null;
-}
-
-function sameMac(bytes: Uint8Array, at: number, mac: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (bytes[at + i] !== mac[i]) return false;
-  return true;
 }

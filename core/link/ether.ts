@@ -18,6 +18,7 @@ import {
   ETHER_MIN_LEN,
   EthernetView,
   ETHERTYPE,
+  sameMac,
 } from "../wire/ethernet.ts";
 import type { NetInterface } from "./interface.ts";
 
@@ -105,9 +106,4 @@ export class EtherLayer {
     }
     return iface.sendPacket(pkt);
   }
-}
-
-function sameMac(bytes: Uint8Array, at: number, mac: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (bytes[at + i] !== mac[i]) return false;
-  return true;
 }

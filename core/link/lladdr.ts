@@ -24,6 +24,7 @@
  */
 
 import { ErrnoError } from "../errno.ts";
+import { sameMac } from "../wire/ethernet.ts";
 import { formatLladdr, type NetInterface } from "./interface.ts";
 
 /** Most link addresses one interface keeps. */
@@ -41,11 +42,6 @@ export function parseLinkAddress(text: string): Uint8Array | null {
   const parts = text.split(/[:-]/);
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
   return Uint8Array.from(parts, (p) => parseInt(p, 16));
-}
-
-function sameMac(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function listOf(iface: NetInterface): LinkList {
@@ -66,7 +62,7 @@ export function linkAddresses(iface: NetInterface): { active: string; inactive: 
   const active = iface.spec.lladdr;
   if (!active || iface.linkType !== "ethernet") return null;
   const l = lists.get(iface);
-  const inactive = (l?.list ?? []).filter((m) => !sameMac(m, active)).map(formatLladdr);
+  const inactive = (l?.list ?? []).filter((m) => !sameMac(m, 0, active)).map(formatLladdr);
   return { active: formatLladdr(active), inactive };
 }
 
@@ -87,13 +83,13 @@ export function addLinkAddress(
     throw new ErrnoError("EINVAL", `link address ${text}`);
   }
   const l = listOf(iface);
-  if (!l.list.some((m) => sameMac(m, mac))) {
+  if (!l.list.some((m) => sameMac(m, 0, mac))) {
     if (l.list.length >= MAX_LINK_ADDRESSES) throw new ErrnoError("ENOSPC", "link addresses");
     l.list.push(mac);
   }
   if (!active) return;
   const current = iface.spec.lladdr!;
-  if (sameMac(current, mac)) return;
+  if (sameMac(current, 0, mac)) return;
   current.set(mac);
   announce(iface);
 }
@@ -103,8 +99,8 @@ export function deleteLinkAddress(iface: NetInterface, text: string): void {
   const mac = parseLinkAddress(text);
   if (!mac) throw new ErrnoError("EINVAL", `link address ${text}`);
   const l = listOf(iface);
-  if (sameMac(iface.spec.lladdr!, mac)) throw new ErrnoError("EBUSY", `${text} is active`);
-  const at = l.list.findIndex((m) => sameMac(m, mac));
+  if (sameMac(iface.spec.lladdr!, 0, mac)) throw new ErrnoError("EBUSY", `${text} is active`);
+  const at = l.list.findIndex((m) => sameMac(m, 0, mac));
   if (at < 0) throw new ErrnoError("EADDRNOTAVAIL", text);
   l.list.splice(at, 1);
 }

@@ -24,6 +24,7 @@
 
 import { ARP_MAXHOLD } from "../link/arp_cache.ts";
 import { ip6Equal } from "./ip_addr.ts";
+import { sameMac } from "../wire/ethernet.ts";
 
 /** Packets held per unresolved entry (the same bound as ARP's). */
 export const ND6_MAXHOLD = ARP_MAXHOLD;
@@ -204,7 +205,7 @@ export class Nd6Cache {
     }
     if (opts.router) e.router = true;
     if (e.permanent) return NO_UPDATE;
-    if (e.mac && e.state !== "INCOMPLETE" && sameMac(e.mac, mac)) return NO_UPDATE;
+    if (e.mac && e.state !== "INCOMPLETE" && sameMac(e.mac, 0, mac)) return NO_UPDATE;
     e.mac = mac.slice(0, 6);
     e.state = "STALE";
     e.expire = now + ND6_GC_MS;
@@ -229,7 +230,7 @@ export class Nd6Cache {
       e.router = flags.router;
       return this.#release(e, wasRouter && !flags.router);
     }
-    const differs = mac !== null && e.mac !== null && !sameMac(e.mac, mac);
+    const differs = mac !== null && e.mac !== null && !sameMac(e.mac, 0, mac);
     if (!flags.override && differs) {
       // Keep the old address; only doubt it (§7.2.5, the "O flag clear" rule).
       if (e.state === "REACHABLE") {
@@ -390,9 +391,4 @@ export class Nd6Cache {
     this.#count++;
     return e;
   }
-}
-
-function sameMac(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -163,6 +163,12 @@ export function emitEthernet(
   bytes[offset + 13] = etherType & 0xff;
 }
 
+/** Whether the 6 bytes at `bytes[at]` are the link address `mac`. */
+export function sameMac(bytes: Uint8Array, at: number, mac: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (bytes[at + i] !== mac[i]) return false;
+  return true;
+}
+
 /** The broadcast address. */
 export const ETHER_BROADCAST: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
