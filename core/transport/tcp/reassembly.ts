@@ -12,8 +12,10 @@
  *
  * Allocation: the buffer and the range table are made once at construction;
  * inserting, taking and listing SACK blocks allocate nothing beyond the
- * Uint8Array views used to copy large runs.
+ * Uint8Array views used to copy large runs (`copyBytes` of the wire helpers).
  */
+
+import { copyBytes } from "../../wire/bytes.ts";
 
 /** Construction options for `Reassembly`. */
 export interface ReassemblyOptions {
@@ -23,24 +25,6 @@ export interface ReassemblyOptions {
   initialSeq: number;
   /** Range records in the table (distinct held runs). Default 32, like net.inet.tcp.sack.maxholes. */
   maxRanges?: number;
-}
-
-/** Runs shorter than this are copied byte by byte, so no view object is made. */
-const VIEW_COPY_MIN = 64;
-
-/** Copies `n` bytes from `src[srcOff]` to `dst[dstOff]`. */
-function copyBytes(
-  dst: Uint8Array,
-  dstOff: number,
-  src: Uint8Array,
-  srcOff: number,
-  n: number,
-): void {
-  if (n < VIEW_COPY_MIN) {
-    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];
-  } else {
-    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
-  }
 }
 
 /** An out-of-order queue and receive buffer for one TCP connection. */
