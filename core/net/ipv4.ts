@@ -78,9 +78,9 @@ export class Ipv4Layer implements NetLayer {
   readonly #link: Ip4Link;
   readonly #view = new Ipv4View();
   readonly #innerView = new Ipv4View();
+  readonly #wholeView = new Ipv4View();
   readonly #fragView = new Ipv4View();
   readonly #errView = new Ipv4View();
-  readonly #icmpView = new Ipv4View();
   /** The options of ICMP's sends: one object, overwritten per message. */
   readonly #icmpOpts: Ip4SendOptions = { src: null };
   readonly #routeOut = new RouteOut();
@@ -99,6 +99,8 @@ export class Ipv4Layer implements NetLayer {
   };
   /** The datagram being delivered, as transports see it: one object, overwritten per packet. */
   readonly #delivered = new NetHeader();
+  /** The view of that datagram (the input view, or the reassembled one), for ICMP. */
+  #deliveredView = this.#view;
   #nextId = 1;
   #fragTimer = false;
 
@@ -122,12 +124,8 @@ export class Ipv4Layer implements NetLayer {
     this.flows = new FlowCache(() => ctx.tunables.ip.maxflows);
     ctx.protocols.register(IPPROTO.ICMP, [4], {
       name: "icmp",
-      input: (h) => {
-        const v = this.#icmpView;
-        if (v.wrap(h.bytes, h.ipOffset, h.ipLength) === null) {
-          this.icmp.input(h.iface!, v, h.toGroup);
-        }
-      },
+      // `h` is the datagram #deliver just described: its view is already wrapped and checked.
+      input: (h) => this.icmp.input(h.iface!, this.#deliveredView, h.toGroup),
     });
   }
 
@@ -413,8 +411,9 @@ export class Ipv4Layer implements NetLayer {
     const whole = new Uint8Array(header.length + done.payload.length);
     whole.set(header, 0);
     whole.set(done.payload, header.length);
-    // Rewrite the header as that of an unfragmented datagram, then deliver it.
-    const v = this.#innerView;
+    // Rewrite the header as that of an unfragmented datagram, then deliver it. Its own view:
+    // ICMP reads it while answering, and output wraps #innerView over what it sends.
+    const v = this.#wholeView;
     v.wrap(whole, 0, whole.length);
     v.setTotalLength(whole.length <= 0xffff ? whole.length : 0xffff);
     v.setFragment(false, false, 0);
@@ -442,6 +441,7 @@ export class Ipv4Layer implements NetLayer {
   #deliver(iface: NetInterface, ip: Ipv4View, toGroup: boolean): void {
     const ctx = this.#ctx, st = ctx.stats.ip;
     st.delivered++;
+    this.#deliveredView = ip;
     const h = this.#delivered;
     h.family = 4;
     h.layer = this;

@@ -115,10 +115,11 @@ export class Ipv6Layer implements NetLayer {
   readonly #frag = new FragmentView();
   /** Where the datagram being sent goes: one object, overwritten per packet. */
   readonly #routeOut = new RouteOut();
-  readonly #icmpView = new Ipv6View();
   readonly #icmpOpts: Ip6SendOptions = { src: null, icmp6Cksum: true };
   /** The datagram being delivered, as transports see it: one object, overwritten per packet. */
   readonly #delivered = new NetHeader();
+  /** The view of that datagram (the input view, or a reassembled one), for ICMPv6. */
+  #deliveredView = this.#view;
 
   constructor(ctx: StackContext, ether: EtherLayer, link: Ip6Link) {
     this.#ctx = ctx;
@@ -162,12 +163,8 @@ export class Ipv6Layer implements NetLayer {
     });
     ctx.protocols.register(IPPROTO6.ICMPV6, [6], {
       name: "icmp6",
-      input: (h) => {
-        const v = this.#icmpView;
-        if (v.wrap(h.bytes, h.ipOffset, h.ipLength) === null) {
-          this.icmp.input(h.iface!, v, h.offset, h.length);
-        }
-      },
+      // `h` is the datagram #deliver just described: its view is already wrapped and checked.
+      input: (h) => this.icmp.input(h.iface!, this.#deliveredView, h.offset, h.length),
     });
   }
 
@@ -501,6 +498,7 @@ export class Ipv6Layer implements NetLayer {
       st.delivered++; // No Next Header: nothing follows, nothing to do.
       return;
     }
+    this.#deliveredView = ip;
     const h = this.#delivered;
     h.family = 6;
     h.layer = this;
