@@ -26,7 +26,7 @@ import type {
 } from "./ops.ts";
 import type { StackCore } from "../stack_core.ts";
 import { IFF } from "../link/if_flags.ts";
-import type { NetInterface } from "../link/interface.ts";
+import { type NetInterface, parseLladdr } from "../link/interface.ts";
 import { loopbackSpec } from "../link/loopback.ts";
 import type { AttachedInterface } from "../link/driver.ts";
 import { addInet, addInet6, deleteInet, deleteInet6 } from "../net/addresses.ts";
@@ -64,12 +64,7 @@ export interface RawSendOptions {
   minMtu?: number;
 }
 
-/** Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits a part). */
-export function parseLladdr(text: string): Uint8Array | null {
-  const parts = text.split(":");
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
-  return Uint8Array.from(parts, (p) => parseInt(p, 16));
-}
+export { parseLladdr };
 
 /** What the control plane is told at construction. */
 export interface StackControlOptions {

@@ -63,6 +63,16 @@ export function emptyIfStats(): IfStats {
   };
 }
 
+/**
+ * Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits a part); with `dashes`,
+ * `xx-xx-...` too (ifconfig's `link` and route's `-link` take both).
+ */
+export function parseLladdr(text: string, dashes = false): Uint8Array | null {
+  const parts = text.split(dashes ? /[:-]/ : ":");
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
+  return Uint8Array.from(parts, (p) => parseInt(p, 16));
+}
+
 /** Formats a link-level address as ifconfig prints it. */
 export function formatLladdr(mac: Uint8Array): string {
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join(":");

@@ -25,7 +25,7 @@
 
 import { ErrnoError } from "../errno.ts";
 import { sameMac } from "../wire/ethernet.ts";
-import { formatLladdr, type NetInterface } from "./interface.ts";
+import { formatLladdr, type NetInterface, parseLladdr } from "./interface.ts";
 
 /** Most link addresses one interface keeps. */
 export const MAX_LINK_ADDRESSES = 16;
@@ -36,13 +36,6 @@ interface LinkList {
 }
 
 const lists = new WeakMap<NetInterface, LinkList>();
-
-/** Parses `xx:xx:xx:xx:xx:xx` (also `-` separated, one or two hex digits a part). */
-export function parseLinkAddress(text: string): Uint8Array | null {
-  const parts = text.split(/[:-]/);
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-f]{1,2}$/i.test(p))) return null;
-  return Uint8Array.from(parts, (p) => parseInt(p, 16));
-}
 
 function listOf(iface: NetInterface): LinkList {
   const active = iface.spec.lladdr;
@@ -78,7 +71,7 @@ export function addLinkAddress(
   active: boolean,
   announce: (iface: NetInterface) => void,
 ): void {
-  const mac = parseLinkAddress(text);
+  const mac = parseLladdr(text, true);
   if (!mac || (mac[0] & 1) !== 0 || mac.every((b) => b === 0)) {
     throw new ErrnoError("EINVAL", `link address ${text}`);
   }
@@ -96,7 +89,7 @@ export function addLinkAddress(
 
 /** Deletes an inactive link address: EBUSY for the active one, EADDRNOTAVAIL for a stranger. */
 export function deleteLinkAddress(iface: NetInterface, text: string): void {
-  const mac = parseLinkAddress(text);
+  const mac = parseLladdr(text, true);
   if (!mac) throw new ErrnoError("EINVAL", `link address ${text}`);
   const l = listOf(iface);
   if (sameMac(iface.spec.lladdr!, 0, mac)) throw new ErrnoError("EBUSY", `${text} is active`);

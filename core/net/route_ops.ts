@@ -12,7 +12,7 @@
 import { ErrnoError } from "../errno.ts";
 import type { RouteGetInfo, RouteInfo, RouteSpec } from "../control/ops.ts";
 import type { NetInterface } from "../link/interface.ts";
-import { formatLladdr } from "../link/interface.ts";
+import { formatLladdr, parseLladdr } from "../link/interface.ts";
 import {
   formatIp4,
   formatIp6,
@@ -31,7 +31,6 @@ import type {
   RouteTable6,
 } from "./route.ts";
 import { RTF } from "./route_flags.ts";
-import { parseLinkAddress } from "../link/lladdr.ts";
 
 /** What route operations need of the stack. */
 export interface RouteContext {
@@ -166,7 +165,7 @@ function linkGateway(
   ctx: RouteContext,
   spec: RouteSpec,
 ): { gateway: { kind: "lladdr"; mac: Uint8Array }; iface: NetInterface } {
-  const mac = parseLinkAddress(spec.linkGateway ?? "");
+  const mac = parseLladdr(spec.linkGateway ?? "", true);
   if (!mac) throw new ErrnoError("EINVAL", `gateway ${spec.linkGateway}`);
   if (!spec.ifname) throw new ErrnoError("EINVAL", "a link gateway needs an interface");
   return { gateway: { kind: "lladdr", mac }, iface: ifaceByName(ctx, spec.ifname) };
