@@ -19,6 +19,7 @@ import {
 } from "../../core/control/sock_proto.ts";
 import {
   daemonPid,
+  LiveProcess,
   ROOT,
   run,
   tempPrefix,
@@ -31,53 +32,12 @@ const PEER = `${ROOT}tests/kit/udp_peer.ts`;
 const enc = new TextEncoder(), dec = new TextDecoder();
 const SOCKET_V4 = encodeRequest(HOP_OP.socket, new Uint8Array([1, 2, 2, 17]));
 
-/** A program of ours (tests/kit/udp_peer.ts) as a separate process. */
-class Peer {
-  readonly #child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
-  #buffer = "";
-
-  constructor(sock: string, args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", PEER, ...args],
-      env: { SOCK: sock, NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** The next line it prints (bounded wait). */
-  async line(timeoutMs = 30_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.#buffer.includes("\n")) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const chunk = await Promise.race([
-        this.#lines.read(),
-        new Promise<null>((r) => timer = setTimeout(() => r(null), deadline - Date.now())),
-      ]).finally(() => clearTimeout(timer));
-      if (chunk === null) throw new Error("peer printed nothing in time");
-      if (chunk.done) throw new Error(`peer ended; output so far: ${this.#buffer}`);
-      this.#buffer += chunk.value;
-    }
-    const i = this.#buffer.indexOf("\n");
-    const line = this.#buffer.slice(0, i);
-    this.#buffer = this.#buffer.slice(i + 1);
-    return line;
-  }
-
-  async exit(): Promise<number> {
-    const status = await this.#child.status;
-    await this.#lines.cancel().catch(() => {});
-    return status.code;
-  }
-
-  async kill(): Promise<void> {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await this.exit();
-  }
+/** A program of ours (tests/kit/udp_peer.ts) as a separate process, on the stack at `sock`. */
+function peer(sock: string, args: string[]): LiveProcess {
+  return LiveProcess.spawn(Deno.execPath(), ["run", "-A", PEER, ...args], {
+    SOCK: sock,
+    NO_COLOR: "1",
+  });
 }
 
 async function code(p: Promise<unknown>): Promise<string | null> {
@@ -158,17 +118,17 @@ Deno.test({
           hosts.push(d);
         }
         const [a, b] = hosts;
-        const echo = new Peer(a.prefix, ["echo", "::", "7007", "40"]);
+        const echo = peer(a.prefix, ["echo", "::", "7007", "40"]);
         try {
-          assert.equal(await echo.line(), "ready 7007");
+          assert.equal(await echo.nextLine(), "ready 7007");
           for (const [local, dst] of [["0.0.0.0", "192.0.2.1"], ["::", "2001:db8::1"]]) {
-            const ping = new Peer(b.prefix, ["ping", local, dst, "7007", "20"]);
-            assert.equal(await ping.line(), "ok 20", `${local} -> ${dst}`);
-            assert.equal(await ping.exit(), 0);
+            const ping = peer(b.prefix, ["ping", local, dst, "7007", "20"]);
+            assert.equal(await ping.nextLine(), "ok 20", `${local} -> ${dst}`);
+            assert.equal(await ping.exited(), 0);
           }
-          assert.equal(await echo.exit(), 0);
+          assert.equal(await echo.exited(), 0);
         } finally {
-          await echo.kill();
+          await echo.stop();
         }
       });
     } finally {
@@ -189,12 +149,12 @@ Deno.test({
         via,
       ).ready;
       const extra: DatagramConn[] = [];
-      const holder = new Peer(d.prefix, ["hold", "127.0.0.1", "7100", "55", "7101"]);
+      const holder = peer(d.prefix, ["hold", "127.0.0.1", "7100", "55", "7101"]);
       try {
-        assert.equal(await holder.line(), "ready");
+        assert.equal(await holder.nextLine(), "ready");
         // 56 of 60 are open: the program is sending when it dies.
         for (let i = 0; i < 20; i++) await sink.receive();
-        await holder.kill();
+        await holder.stop();
         await waitFor("port 7100 to be free", async () => {
           const c = await listenDatagram(udp("127.0.0.1", 7100), via).ready.catch(() => null);
           if (c === null) return false;
@@ -228,7 +188,7 @@ Deno.test({
         assert.equal(dec.decode(data), "still here");
         assert.equal(from.port, extra[5].addr.port);
       } finally {
-        await holder.kill();
+        await holder.stop();
         for (const c of extra) c.close();
         sink.close();
       }

@@ -9,8 +9,8 @@ import { ErrnoError } from "../../core/errno.ts";
 import { resolveDns } from "../../libsocket/dns.ts";
 import { interopUnavailable, which } from "../kit/netns.ts";
 import { checkCaptures } from "../kit/capture.ts";
-import { waitFor } from "../kit/processes.ts";
-import { NsProcess, tapStack } from "../kit/tap_stack.ts";
+import { LiveProcess, waitFor } from "../kit/processes.ts";
+import { tapStack } from "../kit/tap_stack.ts";
 
 function unavailable(): string | null {
   const why = interopUnavailable();
@@ -37,10 +37,10 @@ Deno.test({
       ours6: "2001:db8::2",
       capture: true,
     });
-    let dns: NsProcess | null = null;
+    let dns: LiveProcess | null = null;
     try {
       // Authoritative for its own records only: no resolv.conf, no upstream servers.
-      dns = NsProcess.spawn(rig.ns, "dnsmasq", [
+      dns = LiveProcess.inNs(rig.ns, "dnsmasq", [
         "--keep-in-foreground",
         "--no-resolv",
         "--no-hosts",

@@ -13,8 +13,8 @@ import { Endpoint } from "../../core/net/inet_addr.ts";
 import type { UdpHandle } from "../../core/socket/udp_handle.ts";
 import { interopUnavailable, which } from "../kit/netns.ts";
 import { checkCaptures, tsharkCount } from "../kit/capture.ts";
-import { waitFor } from "../kit/processes.ts";
-import { NsProcess, type TapStack, tapStack } from "../kit/tap_stack.ts";
+import { LiveProcess, waitFor } from "../kit/processes.ts";
+import { type TapStack, tapStack } from "../kit/tap_stack.ts";
 
 function unavailable(): string | null {
   const why = interopUnavailable();
@@ -157,14 +157,14 @@ Deno.test({
       capture: true,
     });
     const sockets: UdpHandle[] = [];
-    const procs: NsProcess[] = [];
+    const procs: LiveProcess[] = [];
     const open = (fam: 4 | 6) => {
       const h = rig.stack.openUdp(fam);
       sockets.push(h);
       return h;
     };
     const spawn = (cmd: string, args: string[]) => {
-      const p = NsProcess.spawn(rig.ns, cmd, args);
+      const p = LiveProcess.inNs(rig.ns, cmd, args);
       procs.push(p);
       return p;
     };

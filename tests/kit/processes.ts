@@ -6,7 +6,7 @@
  */
 
 import { socketPaths } from "../../core/control/paths.ts";
-import { type CmdResult, sh } from "./netns.ts";
+import { type CmdResult, type Netns, sh } from "./netns.ts";
 
 /** The checkout's root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -144,4 +144,114 @@ export async function withDaemons(
 /** Whether the control socket files of `prefix` exist. */
 export function socketsPresent(prefix: string): boolean {
   return pathExists(socketPaths(prefix).config);
+}
+
+/**
+ * A long-running program of a test (a Linux server in a namespace, a client
+ * program of ours), its stdin open, its stdout and stderr collected; every
+ * wait is bounded and `stop()` kills it.
+ */
+export class LiveProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reads: Promise<void>[];
+  #out = "";
+  /** How much of stdout `nextLine` has handed out. */
+  #taken = 0;
+  #err = "";
+  #stopped = false;
+
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#stdin = child.stdin.getWriter();
+    const decoder = new TextDecoder();
+    const drain = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+      for await (const chunk of s) add(decoder.decode(chunk, { stream: true }));
+    };
+    this.#reads = [
+      drain(child.stdout, (t) => this.#out += t),
+      drain(child.stderr, (t) => this.#err += t),
+    ];
+  }
+
+  /** Starts `cmd args` (with `env` added to the environment). */
+  static spawn(cmd: string, args: string[], env?: Record<string, string>): LiveProcess {
+    const child = new Deno.Command(cmd, {
+      args,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new LiveProcess(child);
+  }
+
+  /** Starts `cmd args` inside `ns`. */
+  static inNs(ns: Netns, cmd: string, args: string[]): LiveProcess {
+    return LiveProcess.spawn("ip", ["netns", "exec", ns.name, cmd, ...args]);
+  }
+
+  /** What it wrote to stdout so far. */
+  get stdout(): string {
+    return this.#out;
+  }
+
+  /** What it wrote to stderr so far. */
+  get stderr(): string {
+    return this.#err;
+  }
+
+  /** The next line of its stdout not yet taken (bounded wait). */
+  async nextLine(timeoutMs = 30_000): Promise<string> {
+    await this.waitOutput("a line", (out) => out.indexOf("\n", this.#taken) >= 0, timeoutMs);
+    const end = this.#out.indexOf("\n", this.#taken);
+    const line = this.#out.slice(this.#taken, end);
+    this.#taken = end + 1;
+    return line;
+  }
+
+  /** Writes to its stdin. */
+  async write(data: string | Uint8Array): Promise<void> {
+    await this.#stdin.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  }
+
+  /** Waits (bounded) until its stdout satisfies `cond`. */
+  async waitOutput(what: string, cond: (out: string) => boolean, timeoutMs = 10_000) {
+    try {
+      await waitFor(what, () => cond(this.#out), timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; stdout ${this.#out}; stderr ${this.#err}`);
+    }
+  }
+
+  /** Waits (bounded) for it to exit by itself; returns its exit code. */
+  async exited(timeoutMs = 10_000): Promise<number> {
+    const timer = setTimeout(() => this.#kill(), timeoutMs);
+    try {
+      const status = await this.#child.status;
+      await Promise.all(this.#reads);
+      this.#stopped = true;
+      return status.code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Kills it (if still running) and waits for it and its output streams. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      await this.#stdin.close();
+    } catch { /* it exited */ }
+    this.#kill();
+    await this.#child.status;
+    await Promise.all(this.#reads);
+  }
+
+  #kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }
 }
