@@ -40,6 +40,8 @@ import { UdpProtocol } from "./transport/udp.ts";
 import { IgmpLayer } from "./net/igmp.ts";
 import { MldLayer } from "./net/mld.ts";
 import { UdpSockets } from "./socket/udp_sockets.ts";
+import { TcpSockets } from "./socket/tcp_sockets.ts";
+import { TcpProtocol } from "./transport/tcp/tcp.ts";
 import { GroupMemberships } from "./socket/groups.ts";
 import { IPPROTO } from "./wire/ipv4.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
@@ -98,6 +100,8 @@ export class StackCore implements StackContext {
   readonly groups = new GroupMemberships();
   /** UDP sockets: `udp.open(4 | 6)` gives a socket handle (core/socket/udp_handle.ts). */
   readonly udp: UdpSockets;
+  /** TCP sockets: `tcp.open(4 | 6)` gives a socket handle (core/socket/tcp_handle.ts). */
+  readonly tcp: TcpSockets;
   readonly ether: EtherLayer;
   readonly arp: ArpLayer;
   readonly ip4: Ipv4Layer;
@@ -166,6 +170,9 @@ export class StackCore implements StackContext {
     const udp = new UdpProtocol(this, this);
     this.protocols.register(IPPROTO.UDP, opts.inet6 ? [4, 6] : [4], udp);
     this.udp = new UdpSockets(udp, this);
+    const tcp = new TcpProtocol(this, this);
+    this.protocols.register(IPPROTO.TCP, opts.inet6 ? [4, 6] : [4], tcp);
+    this.tcp = new TcpSockets(tcp, this);
     this.igmp = new IgmpLayer(this, this.ip4);
     this.protocols.register(IPPROTO.IGMP, [4], this.igmp);
     this.mld = this.ip6 ? new MldLayer(this, this.ip6) : null;

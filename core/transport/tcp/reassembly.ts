@@ -80,7 +80,9 @@ export class Reassembly {
 
   /** Raises (or lowers, not below what is held) the buffer size; the ring follows on demand. */
   setCapacity(bytes: number): void {
-    if (!(bytes > 0 && bytes < 0x40000000)) throw new RangeError("Reassembly capacity out of range");
+    if (!(bytes > 0 && bytes < 0x40000000)) {
+      throw new RangeError("Reassembly capacity out of range");
+    }
     const held = this.#count > 0 ? this.#off(this.#end[this.#count - 1]) : 0;
     this.#capacity = Math.max(bytes, held);
   }
