@@ -124,8 +124,7 @@ const ROWS4 = "tcp       10  65536  192.0.2.1.22           192.0.2.9.50123      
   "tcp        0      0  192.0.2.1.23           192.0.2.9.50100        TIME_WAIT  \n" +
   "tcp        0      0  *.22                   *.*                    LISTEN     \n" +
   `udp        0      0  *.69                   *.*                   ${PAD}\n`;
-const ROWS6 =
-  "tcp6       0      0  ::ffff:192.0.2.1.8080  ::ffff:192.0.2.9.40001 ESTABLISHED\n" +
+const ROWS6 = "tcp6       0      0  ::ffff:192.0.2.1.8080  ::ffff:192.0.2.9.40001 ESTABLISHED\n" +
   "tcp6       0      0  *.22                   *.*                    LISTEN     \n";
 
 Deno.test("netstat -an lists TCP rows from the registered source before UDP, IPv4 then IPv6", async () => {
@@ -188,7 +187,7 @@ Deno.test("netstat -v adds a tab-led line of figures under each TCP row only", a
   );
 });
 
-Deno.test("a stack with no TCP source lists no TCP rows; the source is asked on every listing", async () => {
+Deno.test("a stack with no TCP source lists no TCP rows; the source is asked on every listing", () => {
   const stack = new Stack({ inet6: false });
   stack.openUdp(4).bind(null, 69);
   assert.deepEqual(socketList(stackCore(stack)).map((s) => s.proto), ["udp"]);
