@@ -46,6 +46,7 @@ import { GroupMemberships } from "./socket/groups.ts";
 import { IPPROTO } from "./wire/ipv4.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
 import type { RouteOut } from "./net/route_out.ts";
+import type { TcpPcbSource } from "./control/tcp_pcb_info.ts";
 
 /** Most raw sockets open at once. */
 const MAX_RAW_SOCKETS = 256;
@@ -111,6 +112,8 @@ export class StackCore implements StackContext {
   readonly igmp: IgmpLayer;
   /** MLDv1 host reports (socket groups, solicited-node groups); null on a v4 stack. */
   readonly mld: MldLayer | null;
+  /** Where `netstat` reads TCP connections: the TCP side registers itself here (none: no TCP rows). */
+  tcpPcbSource: TcpPcbSource | null = null;
   #clock: (() => number) | null;
   #virtualNow = 0;
   #ifaces: NetInterface[] = [];
