@@ -176,6 +176,7 @@ export class StackCore implements StackContext {
     const tcp = new TcpProtocol(this, this);
     this.protocols.register(IPPROTO.TCP, opts.inet6 ? [4, 6] : [4], tcp);
     this.tcp = new TcpSockets(tcp, this);
+    this.tcpPcbSource = this.tcp;
     this.igmp = new IgmpLayer(this, this.ip4);
     this.protocols.register(IPPROTO.IGMP, [4], this.igmp);
     this.mld = this.ip6 ? new MldLayer(this, this.ip6) : null;

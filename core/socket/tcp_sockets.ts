@@ -18,7 +18,8 @@
 import { type Errno, ErrnoError } from "../errno.ts";
 import { TcpHandle } from "./tcp_handle.ts";
 import type { StackTurns } from "./udp_handle.ts";
-import { IpAddr, type IpFamily } from "../net/inet_addr.ts";
+import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
+import type { TcpPcbInfo, TcpPcbSource } from "../control/tcp_pcb_info.ts";
 import { isV4Mapped6 } from "../net/ip_addr.ts";
 import { TCP_FLAG } from "../wire/tcp.ts";
 import { createCongestion } from "../transport/tcp/congestion/registry.ts";
@@ -46,7 +47,7 @@ export type TcpOption =
   | "SO_TYPE";
 
 /** The TCP sockets of a stack and the operations on them. */
-export class TcpSockets {
+export class TcpSockets implements TcpPcbSource {
   readonly protocol: TcpProtocol;
   /** Every socket opened and not yet freed, oldest first. */
   readonly #open = new Set<TcpConnection>();
@@ -86,6 +87,14 @@ export class TcpSockets {
   /** Every socket, newest first (for tools). */
   list(): TcpConnection[] {
     return [...this.#open].reverse();
+  }
+
+  /** Every live control block for netstat, newest first (sockets, embryos, TIME_WAIT). */
+  tcpPcbs(): TcpPcbInfo[] {
+    const all = new Set<TcpConnection>(this.#open);
+    for (const c of this.protocol.table.all()) all.add(c);
+    const live = [...all].filter((c) => !c.dead).sort((a, b) => b.id - a.id);
+    return live.map((c) => pcbInfo(c, this.protocol));
   }
 
   /** Brings `addr` into the socket's form (IPv4-mapped to IPv4 on a dual-stack socket). */
@@ -445,6 +454,35 @@ export class TcpSockets {
     const n = max - min + 1;
     return this.protocol.table.ephemeral(c, a, min, max, Math.floor(this.protocol.random() * n));
   }
+}
+
+/** The netstat view of one control block. */
+function pcbInfo(c: TcpConnection, tcp: TcpProtocol): TcpPcbInfo {
+  const remote = new Endpoint();
+  if (c.remote.port === 0) wildcardOf(c, remote.addr);
+  else remote.set(c.remote);
+  const cc = c.cc;
+  return {
+    family: c.family,
+    local: c.local,
+    remote,
+    state: c.stateName,
+    recvQ: c.readable,
+    sendQ: c.send.length,
+    pcb: c.id,
+    cwnd: cc?.cwnd ?? 0,
+    ssthresh: cc?.ssthresh ?? 0x3fffffff,
+    srttMs: c.rtt.hasSample ? c.rtt.srtt : 0,
+    rttvarMs: c.rtt.hasSample ? c.rtt.rttvar : 0,
+    rtoMs: c.rtt.rto,
+    retransmits: c.retransmits,
+    sackHoles: tcp.sackHoles(c),
+    sndWnd: c.sndWnd,
+    rcvWnd: c.recv === null ? c.rcvBufSize : c.recv.window,
+    mss: c.maxSeg,
+    congestion: cc?.name ?? c.ccName ?? tcp.settings.congestion,
+    limit: c.state === TCPS.ESTABLISHED || c.state === TCPS.CLOSE_WAIT ? c.limit : "none",
+  };
 }
 
 /** Takes the pending error of `c`, if any. */

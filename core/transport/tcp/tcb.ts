@@ -42,8 +42,12 @@ export const TCP_EVENT = {
 /** What keeps the sender from sending more right now (for netstat's verbose form). */
 export type SendLimit = "none" | "app" | "rwnd" | "cwnd" | "zerownd" | "neighbour";
 
+let nextId = 1;
+
 /** One TCP endpoint: a listener, or a connection in any state. */
 export class TcpConnection implements Wakeable {
+  /** A number telling control blocks apart while they live (netstat -A), increasing with age. */
+  readonly id: number = nextId++;
   state: TcpState = TCPS.CLOSED;
   readonly family: IpFamily;
   /** Allowed to bind ports below 1024. */

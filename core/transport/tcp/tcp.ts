@@ -53,98 +53,99 @@ export interface TcpNetwork {
   readonly ip6: Ipv6Layer | null;
 }
 
-/** The `net.inet.tcp.*` knobs TCP reads, fetched from the MIB on use (none is per packet). */
+/**
+ * The `net.inet.tcp.*` knobs TCP reads, as plain fields of the stack's
+ * tunables (kept current by the sysctl tree), in the forms TCP uses.
+ */
 export class TcpSettings {
   readonly #ctx: StackContext;
   constructor(ctx: StackContext) {
     this.#ctx = ctx;
   }
-  #int(name: string): number {
-    return this.#ctx.sysctl.int(`net.inet.tcp.${name}`);
-  }
   get winScale(): boolean {
-    return this.#int("rfc1323") !== 0 && this.#int("win_scale") !== 0;
+    const t = this.#ctx.tunables.tcp;
+    return t.rfc1323 !== 0 && t.winScale !== 0;
   }
   get timestamps(): boolean {
-    return this.#int("rfc1323") !== 0 && this.#int("timestamps") !== 0;
+    const t = this.#ctx.tunables.tcp;
+    return t.rfc1323 !== 0 && t.timestamps !== 0;
   }
   get sack(): boolean {
-    return this.#int("sack.enable") !== 0;
+    return this.#ctx.tunables.tcp.sackEnable !== 0;
   }
   get ackOnPush(): boolean {
-    return this.#int("ack_on_push") !== 0;
+    return this.#ctx.tunables.tcp.ackOnPush !== 0;
   }
   get dropSynFin(): boolean {
-    return this.#int("drop_synfin") !== 0;
+    return this.#ctx.tunables.tcp.dropSynfin !== 0;
   }
   get sendspace(): number {
-    return this.#int("sendspace");
+    return this.#ctx.tunables.tcp.sendspace;
   }
   get recvspace(): number {
-    return this.#int("recvspace");
+    return this.#ctx.tunables.tcp.recvspace;
   }
   get mssdflt(): number {
-    return this.#int("mssdflt");
+    return this.#ctx.tunables.tcp.mssdflt;
   }
   get recvbufAuto(): boolean {
-    return this.#int("recvbuf_auto") !== 0;
+    return this.#ctx.tunables.tcp.recvbufAuto !== 0;
   }
   get recvbufInc(): number {
-    return this.#int("recvbuf_inc");
+    return this.#ctx.tunables.tcp.recvbufInc;
   }
   get recvbufMax(): number {
-    return this.#int("recvbuf_max");
+    return this.#ctx.tunables.tcp.recvbufMax;
   }
   get sendbufAuto(): boolean {
-    return this.#int("sendbuf_auto") !== 0;
+    return this.#ctx.tunables.tcp.sendbufAuto !== 0;
   }
   get sendbufInc(): number {
-    return this.#int("sendbuf_inc");
+    return this.#ctx.tunables.tcp.sendbufInc;
   }
   get sendbufMax(): number {
-    return this.#int("sendbuf_max");
+    return this.#ctx.tunables.tcp.sendbufMax;
   }
   get initWin(): number {
-    return this.#int("init_win");
+    return this.#ctx.tunables.tcp.initWin;
   }
   get delackTicks(): number {
-    return this.#int("delack_ticks");
+    return this.#ctx.tunables.tcp.delackTicks;
   }
   /** Half-second ticks (`slowhz` 2), as NetBSD keeps keepidle/keepintvl/keepinit. */
   get keepidle(): number {
-    return this.#int("keepidle");
+    return this.#ctx.tunables.tcp.keepidle;
   }
   get keepintvl(): number {
-    return this.#int("keepintvl");
+    return this.#ctx.tunables.tcp.keepintvl;
   }
   get keepcnt(): number {
-    return this.#int("keepcnt");
+    return this.#ctx.tunables.tcp.keepcnt;
+  }
+  get keepinit(): number {
+    return this.#ctx.tunables.tcp.keepinit;
   }
   get rstppslimit(): number {
-    return this.#int("rstppslimit");
-  }
-  get doLoopbackCksum(): number {
-    return this.#int("do_loopback_cksum");
-  }
-  /** The congestion control new connections get. */
-  get congestion(): string {
-    return String(this.#optional("congctl.selected", "cubic"));
+    return this.#ctx.tunables.tcp.rstppslimit;
   }
   /** RFC 5961 challenge ACKs per second. */
   get ackdropppslimit(): number {
-    return Number(this.#optional("ackdropppslimit", 100));
+    return this.#ctx.tunables.tcp.ackdropppslimit;
   }
-  /** Half-second ticks to open a connection (75 s). */
-  get keepinit(): number {
-    return Number(this.#optional("keepinit", 150));
+  get doLoopbackCksum(): number {
+    return this.#ctx.tunables.tcp.doLoopbackCksum;
   }
   /** Maximum segment lifetime, seconds. */
   get msl(): number {
-    return Number(this.#optional("msl", 30));
+    return this.#ctx.tunables.tcp.msl;
   }
-  #optional(name: string, fallback: number | string): number | string {
-    const full = `net.inet.tcp.${name}`;
-    return this.#ctx.sysctl.has(full) ? this.#ctx.sysctl.get(full) : fallback;
+  /** The congestion control new connections get. */
+  get congestion(): string {
+    return this.#ctx.tunables.tcp.congctl;
+  }
+  /** `-p tcpip somaxconn`: the longest listen queue. */
+  get somaxconn(): number {
+    return this.#ctx.config.somaxconn;
   }
 }
 
@@ -539,6 +540,11 @@ export class TcpProtocol implements TransportProtocol {
   /** The maximum segment lifetime (`net.inet.tcp.msl` seconds, NetBSD's 30 s by default). */
   mslMs(): number {
     return this.settings.msl * 1000;
+  }
+
+  /** Holes in the SACK scoreboard of `c` (netstat's verbose form). */
+  sackHoles(_c: TcpConnection): number {
+    return 0;
   }
 
   /** A scratch address for callers that need one briefly. */
