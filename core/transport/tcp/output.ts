@@ -219,12 +219,20 @@ export class TcpOutput {
       opts.tsEcr = c.tsRecent;
     }
     if (!syn && c.sackOk && c.recv !== null && (flags & TCP_FLAG.RST) === 0) {
-      const n = c.recv.sackBlocks(this.#sack, c.tsOk ? 3 : 4);
-      for (let i = 0; i < n; i++) {
-        opts.sackLeft[i] = this.#sack[2 * i];
-        opts.sackRight[i] = this.#sack[2 * i + 1];
+      const max = c.tsOk ? 3 : 4;
+      let k = 0;
+      if (c.dsackPending) {
+        opts.sackLeft[0] = c.dsackStart;
+        opts.sackRight[0] = c.dsackEnd;
+        k = 1;
+        c.dsackPending = false;
       }
-      opts.sackCount = n;
+      const n = c.recv.sackBlocks(this.#sack, max - k);
+      for (let i = 0; i < n; i++) {
+        opts.sackLeft[k + i] = this.#sack[2 * i];
+        opts.sackRight[k + i] = this.#sack[2 * i + 1];
+      }
+      opts.sackCount = k + n;
     }
     const optLen = tcpOptionsLength(opts);
     const hlen = TCP_HEADER_LEN + optLen;

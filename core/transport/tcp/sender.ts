@@ -90,13 +90,15 @@ export class TcpSender {
       }
     } else {
       c.dupAcks = 0;
-      const appLimited = c.limit === "app";
+      // RFC 7661: a window the sender did not use is not grown (Linux's is_cwnd_limited:
+      // in slow start, at least half the window must have been in flight).
+      const appLimited = cc !== null &&
+        (cc.cwnd < cc.ssthresh ? flightBefore * 2 < cc.cwnd : flightBefore + c.maxSeg < cc.cwnd);
       cc?.onAck(acked, flightBefore, appLimited, now, c.rtt.srtt, tcp.minRtt(c));
     }
     this.#updateWindow(c, seg, window);
     if (c.sndUna === c.sndMax) {
       tcp.timers.stopRetransmit(c);
-      c.send.shrinkIfEmpty();
     } else if (!c.persisting) {
       tcp.timers.startRetransmit(c, now);
     }

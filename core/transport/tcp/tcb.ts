@@ -94,6 +94,10 @@ export class TcpConnection implements Wakeable {
   rcvFinSeq = 0;
   /** The peer's FIN has been taken in order: after the bytes held, the stream ends. */
   rcvFinDone = false;
+  /** A duplicate range to report as the first SACK block of the next ACK (D-SACK, RFC 2883). */
+  dsackPending = false;
+  dsackStart = 0;
+  dsackEnd = 0;
   /** The `ack` of the last segment sent (timestamps: ts_recent update rule). */
   lastAckSent = 0;
 

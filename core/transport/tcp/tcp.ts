@@ -411,6 +411,8 @@ export class TcpProtocol implements TransportProtocol {
   /** Enters TIME_WAIT (2·MSL). */
   enterTimeWait(c: TcpConnection, now: number): void {
     c.state = TCPS.TIME_WAIT;
+    // Nothing more will be sent; what the reader has not taken stays readable.
+    c.send.shrinkIfEmpty();
     this.timers.startTimeWait(c, now);
     c.post(TCP_EVENT.CLOSED, this.ctx.wakes);
   }
