@@ -156,6 +156,10 @@ Deno.test("CUBIC fast convergence: a loss below W_max lowers W_max to cwnd*(1+be
   cc.onLoss(70000, 100);
   assert.equal(cc.wMax, 70000 * 0.85); // 59500: leave room for a newer flow
   assert.deepEqual([cc.cwnd, cc.ssthresh], [49000, 49000]);
+  const again = afterLoss();
+  again.onLoss(70000, 100);
+  again.onLoss(49000, 150); // the same recovery: no second reduction, W_max kept
+  assert.deepEqual([again.cwnd, again.wMax], [49000, 59500]);
   const plain = afterLoss({ fastConvergence: false });
   plain.onLoss(70000, 100);
   assert.equal(plain.wMax, 70000);

@@ -257,6 +257,7 @@ export class Cubic extends NewReno {
 
   /** W_max from cwnd (with fast convergence), ssthresh = max(0.7 * flight, 2*SMSS), cwnd = ssthresh. */
   override onLoss(flight: number, now: number): void {
+    if (this.inRecovery) return; // one reduction per recovery, as NewReno
     const cwnd = this.window;
     super.onLoss(flight, now); // saves the undo state first, from the fields still unchanged
     this.#cwndPrior = cwnd;

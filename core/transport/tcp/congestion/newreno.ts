@@ -178,8 +178,13 @@ export class NewReno implements CongestionControl {
     this.congestionAvoidance(acked, now, srttMs > 0 ? srttMs : minRttMs);
   }
 
-  /** Recovery begins: ssthresh = max(flight * beta, 2*SMSS), cwnd = ssthresh. */
+  /**
+   * Recovery begins: ssthresh = max(flight * beta, 2*SMSS), cwnd = ssthresh.
+   * Ignored while a recovery is already running: one reduction per window of
+   * data (RFC 6582 §3.2, RFC 6675 §5).
+   */
   onLoss(flight: number, _now: number): void {
+    if (this.inRecovery) return;
     this.#untouched = false;
     this.saveUndoState();
     this.threshold = this.reducedThreshold(flight);
