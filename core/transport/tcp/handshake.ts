@@ -176,7 +176,6 @@ export class TcpHandshake {
     tcp.timers.stopRetransmit(c);
     c.keepTimer?.disarm();
     tcp.updateMss(c);
-    if (c.recv === null) c.openReceiveBuffer();
     c.cc = tcp.createCongestion(c);
     c.rcvAutoStart = now;
     c.lastSend = now;
