@@ -164,9 +164,10 @@ export class Rack {
     const x = segs.rackXmitTs;
     if (x >= 0) {
       this.rtt = now - x;
-      if (this.#sentAfter(x, segs.rackEndSeq)) {
+      const e = segs.rackEndSeq;
+      if (this.xmitTs < 0 || x > this.xmitTs || (x === this.xmitTs && seqGt(e, this.endSeq))) {
         this.xmitTs = x;
-        this.endSeq = segs.rackEndSeq;
+        this.endSeq = e;
       }
     }
     if (segs.reorderSeen) this.reorderingSeen = true;

@@ -531,12 +531,11 @@ export class SentSegments {
     let i = this.indexOf(l);
     if (i < 0) return true;
     let complete = true;
-    const mask = this.#mask;
     while (i < this.#n) {
       const s = this.startAt(i);
       if (!seqLt(s, r)) break;
-      const p = (this.#head + i) & mask;
-      if (this.#flags[p] & SEG_SACKED) {
+      // A split may grow the ring: no physical index or mask outlives one.
+      if (this.flagsAt(i) & SEG_SACKED) {
         i++;
         continue;
       }
