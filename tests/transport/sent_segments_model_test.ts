@@ -82,6 +82,7 @@ class Model {
     this.rttXmit = -1;
     if (cum > this.una && cum <= this.max) {
       this.acked = cum - this.una;
+      const resent = this.recs.some((r) => r.start < cum && r.flags & SEG_EVER_RETRANS);
       while (this.recs.length > 0 && this.end(0) <= cum) {
         if (!this.sacked(0)) {
           this.delivered += this.len(0);
@@ -94,6 +95,7 @@ class Model {
         this.recs[0].start = cum;
       }
       this.una = cum;
+      if (resent) this.rttXmit = -1; // Karn: this ACK may answer a retransmission
     }
     for (const [bl, r] of blocks) {
       if (!(bl < r) || r > this.max) continue;

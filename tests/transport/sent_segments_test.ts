@@ -120,7 +120,18 @@ Deno.test("SentSegments: D-SACK, RFC 2883 §4.1.1 (a duplicate below the cumulat
   assert.deepEqual([s.dsack, s.dsackStart, s.dsackEnd], [true, 3000, 3500]);
   assert.equal(s.ackedBytes, 1000);
   assert.equal(s.newlySackedBytes, 0);
-  assert.equal(s.rttSampleMs, 309); // from [3500, 4000), never resent; [3000, 3500) is ambiguous
+  // Karn: the ACK also covers resent data, so even [3500, 4000) gives no sample.
+  assert.equal(s.rttSampleMs, -1);
+});
+
+Deno.test("SentSegments: a SACKed original still gives a sample when the cumulative part was resent", () => {
+  const s = make(0);
+  sendN(s, 3, 100, 0);
+  s.retransmitted(0, 100, 50);
+  ack(s, 100, [[200, 300]], 80);
+  assert.equal(s.rttSampleMs, 78); // [200, 300), sent at 2
+  ack(s, 300, [], 90); // [100, 200) is cumulatively acked, no resent data with it
+  assert.equal(s.rttSampleMs, 89);
 });
 
 Deno.test("SentSegments: D-SACK, RFC 2883 §4.1.2 (a duplicate plus an out-of-order block)", () => {

@@ -92,7 +92,12 @@ export class SentSegments {
   dsackStart = 0;
   /** The D-SACK block's end (valid when `dsack`). */
   dsackEnd = 0;
-  /** ms from the latest-sent, never retransmitted, newly and fully delivered record to `now`; -1 if none. */
+  /**
+   * ms from the latest-sent, never retransmitted, newly and fully delivered
+   * record to `now`; -1 if none. Karn's rule as Linux applies it: records this
+   * ACK covers cumulatively give no sample when it also covers retransmitted
+   * data (the ACK may answer the retransmission that filled a hole).
+   */
   rttSampleMs = -1;
   /** RACK: transmit time of the latest-sent newly delivered record RACK may use (RFC 8985 §6.2 step 2); -1 if none. */
   rackXmitTs = -1;
@@ -456,11 +461,13 @@ export class SentSegments {
   #ackTo(ack: number): void {
     const mask = this.#mask;
     this.ackedBytes = (ack - this.#una) >>> 0;
+    let resentAcked = false;
     while (this.#n > 0) {
       const p = this.#head;
       const s = this.#start[p];
       const e = this.endAt(0);
       const f = this.#flags[p];
+      if (seqLt(s, ack) && f & SEG_EVER_RETRANS) resentAcked = true;
       if (seqLeq(e, ack)) {
         const l = (e - s) >>> 0;
         if (f & SEG_SACKED) {
@@ -492,6 +499,7 @@ export class SentSegments {
     }
     this.#una = ack;
     if (this.#n === 0) this.#head = 0;
+    if (resentAcked) this.#rttXmit = -1;
     this.fack = seqMax(this.fack, ack);
   }
 
