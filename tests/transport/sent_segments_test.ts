@@ -154,19 +154,23 @@ Deno.test("SentSegments: D-SACK, RFC 2883 §4.1.3 (a duplicate inside the second
   assert.deepEqual([s.newlySackedBytes, s.sackedBytes], [500, 1000]);
 });
 
-Deno.test("SentSegments: D-SACK, RFC 2883 §4.2 (a duplicate of part of a segment)", () => {
-  // §4.2.1: 500-999, then 1000-1499 and 1500-1999 delayed, 2000-2499 arrives; the
-  // sender resends 1000-1499; then the delayed 1000-1499 arrives after the resent one.
+Deno.test("SentSegments: D-SACK, RFC 2883 §4.2 (duplicate subsegments of a repacketized resend)", () => {
+  // 1000-1499 and 2000-2499 delayed, 1500-1999 and 2500-2999 dropped, 3000-3499
+  // arrives; the sender resends 1000-2499 as one segment; the delayed originals
+  // then arrive below the cumulative ACK, each reported as a duplicate.
   const s = make(500);
-  for (let k = 0; k < 4; k++) s.sent(500 + 500 * k, 500, k);
+  for (let k = 0; k < 6; k++) s.sent(500 + 500 * k, 500, k);
   ack(s, 1000, [], 50);
-  ack(s, 1000, [[2000, 2500]], 60);
-  s.retransmitted(1000, 500, 70);
-  ack(s, 1500, [[2000, 2500]], 80); // the resend arrives
-  assert.equal(s.dsack, false);
-  ack(s, 2500, [], 85); // the delayed 1500-1999 arrives
-  ack(s, 2500, [[1000, 1500]], 90); // the delayed 1000-1499: a duplicate, below the ACK
-  assert.deepEqual([s.dsack, s.dsackStart, s.dsackEnd], [true, 1000, 1500]);
+  ack(s, 1000, [[3000, 3500]], 60);
+  assert.equal(s.retransmitted(1000, 1500, 70), 1500);
+  assert.equal(s.retransBytes, 1500);
+  ack(s, 2500, [[3000, 3500]], 80);
+  assert.deepEqual([s.dsack, s.ackedBytes, s.retransBytes, s.rttSampleMs], [false, 1500, 0, -1]);
+  ack(s, 2500, [[1000, 1500], [3000, 3500]], 85);
+  assert.deepEqual([s.dsack, s.dsackStart, s.dsackEnd, s.newlySackedBytes], [true, 1000, 1500, 0]);
+  ack(s, 2500, [[2000, 2500], [3000, 3500]], 90);
+  assert.deepEqual([s.dsack, s.dsackStart, s.dsackEnd], [true, 2000, 2500]);
+  assert.deepEqual([s.sackedBytes, s.holes], [500, 1]);
 });
 
 Deno.test("SentSegments: an ordinary first block is no D-SACK, even overlapping the second", () => {
