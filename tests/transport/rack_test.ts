@@ -257,8 +257,8 @@ Deno.test("Rack.detectLoss agrees with a scan of every record (random flights)",
       const expectLost: boolean[] = [];
       let expectWait = 0;
       for (let i = 0; i < s.count; i++) {
-        const f = s.flagsAt(i), x = s.xmitAt(i), e = s.endAt(i);
-        const before = r.xmitTs > x || (r.xmitTs === x && ((r.endSeq - e) | 0) > 0);
+        const f = s.flagsAt(i), x = s.xmitAt(i);
+        const before = s.sendOrderAt(i) < r.sendOrder;
         const skip = (f & SEG_SACKED) !== 0 || (f & (SEG_LOST | SEG_RETRANS)) === SEG_LOST;
         const remaining = x + r.rtt + reo - now;
         const lost = r.xmitTs >= 0 && before && !skip && remaining <= 0;
@@ -278,4 +278,35 @@ Deno.test("Rack.detectLoss agrees with a scan of every record (random flights)",
     marked > 100 && timers > 100,
     `${marked} marked, ${timers} timers: the flights exercise both`,
   );
+});
+
+Deno.test("Rack: a resend after new data in the same turn is not older than that data", () => {
+  // RFC 8985's (xmit_ts, end_seq) tie-break would call the resend of [0, 100)
+  // older than [500, 600) sent at the same time, and lose it on that delivery.
+  const s = flight();
+  const r = new Rack();
+  ack(s, r, 0, [[100, 500]], 100);
+  r.detectLoss(s, 100, true, 99);
+  s.sent(500, 100, 100); // new data first...
+  s.retransmitted(0, 100, 100); // ...then the resend, in the same turn
+  ack(s, r, 0, [[100, 600]], 150);
+  assert.deepEqual([r.xmitTs, r.endSeq], [100, 600]);
+  assert.equal(r.detectLoss(s, 150, true, 99), -1);
+  assert.equal(s.flagsAt(0), SEG_LOST | SEG_RETRANS | SEG_EVER_RETRANS); // still in flight
+  assert.ok(s.sendOrderAt(0) > s.sendOrderAt(s.count - 1));
+});
+
+Deno.test("Rack: a D-SACK counts as reordering seen, unless it answers a loss probe or the option is off", () => {
+  const mk = (dsackMeansReordering: boolean, probe: boolean) => {
+    const s = flight();
+    const r = new Rack({ dsackMeansReordering });
+    s.retransmitted(400, 100, 20, probe);
+    if (probe) r.probeSent(400, 500, 500, true);
+    ack(s, r, 500, [[400, 500]], 30);
+    assert.equal(s.dsack, true);
+    return r.reorderingSeen;
+  };
+  assert.equal(mk(true, false), true);
+  assert.equal(mk(true, true), false);
+  assert.equal(mk(false, false), false);
 });

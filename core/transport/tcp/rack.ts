@@ -13,6 +13,13 @@
  * the per-segment state (transmit time, flags) and works out per ACK which
  * delivered record RACK should use. Nothing here sends or reads the clock.
  *
+ * One departure from the RFC's pseudocode: "sent after" compares a send
+ * counter kept per transmission instead of (xmit_ts, end_seq). Every segment
+ * sent in one stack turn shares one `now`, and a retransmission sent after
+ * new data in the same turn has the lower end_seq, so the RFC's tie-break
+ * would take it for older and declare it lost as soon as that data is
+ * delivered. With distinct times both orders agree.
+ *
  * @example Per ACK, then on the reorder timer
  * ```ts
  * const limit = rack.retransmitXmitLimit(now, tsEcrMs);
@@ -63,6 +70,16 @@ export interface RackOptions {
   minPtoMs?: number;
   /** DupThresh for the reordering window rule (§6.2 step 4). Default 3. */
   dupThresh?: number;
+  /**
+   * A D-SACK (other than for a loss probe) counts as reordering seen. Default
+   * true. RFC 8985 learns reordering only from a never-retransmitted segment
+   * delivered below RACK.fack, so reordering deeper than DupThresh segments
+   * (each such segment resent before its original arrives) is never learned
+   * and keeps drawing spurious retransmissions; a D-SACK shows the original
+   * arrived after all (as Linux reads a D-SACK of a SACKed retransmission).
+   * false gives the RFC's rule alone.
+   */
+  dsackMeansReordering?: boolean;
 }
 
 /** RACK-TLP state of one connection. */
@@ -71,6 +88,11 @@ export class Rack {
   xmitTs = -1;
   /** RACK.end_seq: that segment's end. */
   endSeq = 0;
+  /**
+   * That segment's send order (`SentSegments.sendOrderAt`), which decides
+   * RACK_sent_after here in place of the RFC's (xmit_ts, end_seq) pair.
+   */
+  sendOrder = 0;
   /** RACK.rtt: round-trip time of that segment (ms). */
   rtt = 0;
   /** RACK.reo_wnd as last computed by `detectLoss` (ms). */
@@ -104,6 +126,7 @@ export class Rack {
   readonly #wcDelAck: number;
   readonly #minPto: number;
   readonly #dupThresh: number;
+  readonly #dsackMeansReordering: boolean;
 
   /** Fresh state: nothing delivered, reordering not seen. */
   constructor(options: RackOptions = {}) {
@@ -111,6 +134,7 @@ export class Rack {
     this.#wcDelAck = options.wcDelAckMs ?? TLP_WC_DEL_ACK_MS;
     this.#minPto = options.minPtoMs ?? 10;
     this.#dupThresh = options.dupThresh ?? 3;
+    this.#dsackMeansReordering = options.dsackMeansReordering ?? true;
   }
 
   /** RACK.min_RTT (ms), windowed; `Infinity` before the first sample. */
@@ -164,13 +188,19 @@ export class Rack {
     const x = segs.rackXmitTs;
     if (x >= 0) {
       this.rtt = now - x;
-      const e = segs.rackEndSeq;
-      if (this.xmitTs < 0 || x > this.xmitTs || (x === this.xmitTs && seqGt(e, this.endSeq))) {
+      if (this.xmitTs < 0 || segs.rackSendOrder > this.sendOrder) {
         this.xmitTs = x;
-        this.endSeq = e;
+        this.endSeq = segs.rackEndSeq;
+        this.sendOrder = segs.rackSendOrder;
       }
     }
     if (segs.reorderSeen) this.reorderingSeen = true;
+    if (
+      segs.dsack && this.#dsackMeansReordering &&
+      !(seqLt(segs.dsackStart, this.tlpProbeEnd) && seqGt(segs.dsackEnd, this.tlpProbeStart))
+    ) {
+      this.reorderingSeen = true;
+    }
     if (this.dsackRoundActive && seqGeq(segs.sndUna, this.dsackRound)) {
       this.dsackRoundActive = false;
     }
@@ -188,12 +218,14 @@ export class Rack {
   /**
    * RFC 8985 §6.2 step 4, RACK_update_reo_wnd(): 0 while no reordering has
    * been seen and the sender is in recovery or DupThresh segments are
-   * SACKed; else min(reo_wnd_mult * min_RTT / 4, SRTT).
+   * SACKed; else min(reo_wnd_mult * min_RTT / 4, SRTT). `srtt` 0 means no
+   * estimate yet: no cap (a window of 0 then would call every reordering a loss).
    */
   reorderWindow(segs: SentSegments, inRecovery: boolean, srtt: number): number {
     if (!this.reorderingSeen && (inRecovery || segs.sackedSegments >= this.#dupThresh)) return 0;
     const w = this.reoWndMult * this.#minRtt.value / 4;
-    return w < srtt ? w : srtt;
+    if (srtt > 0 && w > srtt) return srtt;
+    return Number.isFinite(w) ? w : 0;
   }
 
   /**
@@ -211,17 +243,15 @@ export class Rack {
     let wait = 0;
     for (let i = 0; i < segs.count; i++) {
       const f = segs.flagsAt(i);
-      const x = segs.xmitAt(i);
-      const e = segs.endAt(i);
-      if (!this.#sentAfter(x, e)) {
-        // Records never resent were sent in sequence order: none further on
-        // can have been sent before RACK's segment.
+      if (segs.sendOrderAt(i) >= this.sendOrder) {
+        // Not sent before RACK's segment. Records never resent went out in
+        // sequence order, so none further on was sent before it either.
         if (!(f & SEG_EVER_RETRANS)) break;
         continue;
       }
       // SACKed, or lost and not resent since (RFC: xmit_ts = INFINITE_TS).
       if (f & SEG_SACKED || (f & (SEG_LOST | SEG_RETRANS)) === SEG_LOST) continue;
-      const remaining = x + this.rtt + this.reoWnd - now;
+      const remaining = segs.xmitAt(i) + this.rtt + this.reoWnd - now;
       if (remaining <= 0) {
         const l = segs.lengthAt(i);
         segs.markLostAt(i, true);
@@ -297,11 +327,6 @@ export class Rack {
       return TLP_ACK.NO_LOSS;
     }
     return TLP_ACK.NONE;
-  }
-
-  /** RACK_sent_after(t, seq, RACK.xmit_ts, RACK.end_seq) reversed: RACK's segment was sent after (t, e). */
-  #sentAfter(t: number, e: number): boolean {
-    return this.xmitTs > t || (this.xmitTs === t && seqGt(this.endSeq, e));
   }
 }
 

@@ -103,6 +103,8 @@ export class SentSegments {
   rackXmitTs = -1;
   /** RACK: that record's end sequence number. */
   rackEndSeq = 0;
+  /** RACK: that record's send order (see `sendOrderAt`). */
+  rackSendOrder = 0;
   /** RACK: a never-retransmitted record below the previous `fack` was newly delivered (step 3). */
   reorderSeen = false;
   /** SACK information this ACK carried that was ignored (the hole bound or the record bound). */
@@ -116,6 +118,9 @@ export class SentSegments {
   #n = 0;
   #start: Uint32Array;
   #xmit: Float64Array;
+  #order: Float64Array;
+  /** Transmissions so far: the next one's send order. */
+  #sends = 0;
   #flags: Uint8Array;
   // Blocks of the previous ACK that were applied completely: their records are all SACKed.
   readonly #cacheLeft = new Uint32Array(4);
@@ -127,8 +132,7 @@ export class SentSegments {
   // Per-ACK scratch.
   #fackBefore = 0;
   #rackLimit = -Infinity;
-  #rttXmit = -1;
-  #rttEnd = 0;
+  #rttXmit = -Infinity;
 
   /** An empty record starting at `options.initialSeq`. */
   constructor(options: SentSegmentsOptions) {
@@ -141,6 +145,7 @@ export class SentSegments {
     this.#mask = cap - 1;
     this.#start = new Uint32Array(cap);
     this.#xmit = new Float64Array(cap);
+    this.#order = new Float64Array(cap);
     this.#flags = new Uint8Array(cap);
     this.#una = this.#max = options.initialSeq >>> 0;
     this.highestSacked = this.fack = this.#una;
@@ -217,6 +222,17 @@ export class SentSegments {
     return this.#xmit[(this.#head + i) & this.#mask];
   }
 
+  /**
+   * Send order of record `i`'s latest transmission: a counter over every
+   * `sent` and `retransmitted` call. RACK's "sent after" compares these
+   * rather than (time, end sequence): many segments share one `now` (one
+   * stack turn), and a retransmission sent after new data in the same turn
+   * has the lower end sequence.
+   */
+  sendOrderAt(i: number): number {
+    return this.#order[(this.#head + i) & this.#mask];
+  }
+
   /** Flags of record `i` (SEG_*). */
   flagsAt(i: number): number {
     return this.#flags[(this.#head + i) & this.#mask];
@@ -251,12 +267,14 @@ export class SentSegments {
       const last = (this.#head + this.#n - 1) & this.#mask;
       if (this.#n === 0 || this.#flags[last] !== 0 || probe) return false;
       this.#xmit[last] = now;
+      this.#order[last] = ++this.#sends;
       this.#max = (this.#max + len) >>> 0;
       return true;
     }
     const p = (this.#head + this.#n) & this.#mask;
     this.#start[p] = this.#max;
     this.#xmit[p] = now;
+    this.#order[p] = ++this.#sends;
     this.#flags[p] = probe ? SEG_TLP : 0;
     this.#n++;
     this.#max = (this.#max + len) >>> 0;
@@ -279,6 +297,7 @@ export class SentSegments {
     if (this.startAt(i) !== seq && this.split(seq)) i++;
     if (seqLt(end, this.#max)) this.split(end);
     let bytes = 0;
+    const order = ++this.#sends;
     for (; i < this.#n && seqLt(this.startAt(i), end); i++) {
       const p = (this.#head + i) & this.#mask;
       const l = this.lengthAt(i);
@@ -290,6 +309,7 @@ export class SentSegments {
       }
       this.#flags[p] = f;
       this.#xmit[p] = now;
+      this.#order[p] = order;
       bytes += l;
     }
     return bytes;
@@ -412,7 +432,7 @@ export class SentSegments {
     this.ackedBytes = this.newlySackedBytes = this.deliveredBytes = 0;
     this.dsack = this.reorderSeen = this.sackIgnored = false;
     this.rttSampleMs = this.rackXmitTs = -1;
-    this.#rttXmit = -1;
+    this.#rttXmit = -Infinity;
     this.#fackBefore = this.fack;
     this.#rackLimit = rackRetransmitXmitLimit;
 
@@ -451,7 +471,7 @@ export class SentSegments {
     this.#cacheRight.set(this.#nextRight);
     this.#cacheCount = this.#nextCount;
 
-    if (this.#rttXmit >= 0) this.rttSampleMs = now - this.#rttXmit;
+    if (this.#rttXmit > -Infinity) this.rttSampleMs = now - this.#rttXmit;
     this.highestSacked = seqMax(this.highestSacked, this.#una);
   }
 
@@ -499,7 +519,7 @@ export class SentSegments {
     }
     this.#una = ack;
     if (this.#n === 0) this.#head = 0;
-    if (resentAcked) this.#rttXmit = -1;
+    if (resentAcked) this.#rttXmit = -Infinity;
     this.fack = seqMax(this.fack, ack);
   }
 
@@ -595,22 +615,16 @@ export class SentSegments {
     const f = this.#flags[p];
     if (!(f & SEG_EVER_RETRANS)) {
       if (seqLt(e, this.#fackBefore)) this.reorderSeen = true;
-      if (
-        this.#rttXmit < 0 || x > this.#rttXmit || (x === this.#rttXmit && seqGt(e, this.#rttEnd))
-      ) {
-        this.#rttXmit = x;
-        this.#rttEnd = e;
-      }
+      if (x > this.#rttXmit) this.#rttXmit = x;
     } else if (!(x <= this.#rackLimit)) {
       this.fack = seqMax(this.fack, e);
       return;
     }
-    if (
-      this.rackXmitTs < 0 || x > this.rackXmitTs ||
-      (x === this.rackXmitTs && seqGt(e, this.rackEndSeq))
-    ) {
+    const o = this.#order[p];
+    if (this.rackXmitTs < 0 || o > this.rackSendOrder) {
       this.rackXmitTs = x;
       this.rackEndSeq = e;
+      this.rackSendOrder = o;
     }
     this.fack = seqMax(this.fack, e);
   }
@@ -618,6 +632,7 @@ export class SentSegments {
   #copy(from: number, to: number): void {
     this.#start[to] = this.#start[from];
     this.#xmit[to] = this.#xmit[from];
+    this.#order[to] = this.#order[from];
     this.#flags[to] = this.#flags[from];
   }
 
@@ -626,15 +641,18 @@ export class SentSegments {
     if (this.#n >= this.maxSegments) return false;
     if (this.#n < this.#cap) return true;
     const cap = this.#cap * 2;
-    const start = new Uint32Array(cap), xmit = new Float64Array(cap), flags = new Uint8Array(cap);
+    const start = new Uint32Array(cap), flags = new Uint8Array(cap);
+    const xmit = new Float64Array(cap), order = new Float64Array(cap);
     for (let i = 0; i < this.#n; i++) {
       const p = (this.#head + i) & this.#mask;
       start[i] = this.#start[p];
       xmit[i] = this.#xmit[p];
+      order[i] = this.#order[p];
       flags[i] = this.#flags[p];
     }
     this.#start = start;
     this.#xmit = xmit;
+    this.#order = order;
     this.#flags = flags;
     this.#cap = cap;
     this.#mask = cap - 1;
