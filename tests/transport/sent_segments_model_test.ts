@@ -19,6 +19,7 @@ interface Rec {
   start: number; // offset from the initial sequence number
   flags: number;
   xmit: number;
+  order: number;
 }
 
 class Model {
@@ -31,6 +32,7 @@ class Model {
   delivered = 0;
   rttXmit = -1;
   rttEnd = 0;
+  sends = 0;
   constructor(readonly maxHoles: number) {}
 
   end(i: number): number {
@@ -63,7 +65,7 @@ class Model {
   }
 
   send(len: number, now: number): void {
-    this.recs.push({ start: this.max, flags: 0, xmit: now });
+    this.recs.push({ start: this.max, flags: 0, xmit: now, order: ++this.sends });
     this.max += len;
   }
 
@@ -125,12 +127,14 @@ class Model {
   retransmit(a: number, b: number, now: number): void {
     this.split(a);
     this.split(b);
+    const order = ++this.sends;
     for (let i = 0; i < this.recs.length; i++) {
       const r = this.recs[i];
       if (r.start < a || r.start >= b) continue;
       r.flags |= SEG_EVER_RETRANS;
       if (!(r.flags & SEG_SACKED)) r.flags |= SEG_RETRANS;
       r.xmit = now;
+      r.order = order;
     }
   }
 
@@ -211,8 +215,10 @@ const right = new Uint32Array(4);
 function check(s: SentSegments, m: Model, base: number, ctx: string): void {
   const seq = (o: number) => (base + o) >>> 0;
   const got: number[][] = [];
-  for (let i = 0; i < s.count; i++) got.push([s.startAt(i), s.endAt(i), s.flagsAt(i), s.xmitAt(i)]);
-  const want = m.recs.map((r, i) => [seq(r.start), seq(m.end(i)), r.flags, r.xmit]);
+  for (let i = 0; i < s.count; i++) {
+    got.push([s.startAt(i), s.endAt(i), s.flagsAt(i), s.xmitAt(i), s.sendOrderAt(i)]);
+  }
+  const want = m.recs.map((r, i) => [seq(r.start), seq(m.end(i)), r.flags, r.xmit, r.order]);
   assert.deepEqual(got, want, ctx);
   assert.equal(s.sndUna, seq(m.una), ctx);
   assert.equal(s.sndMax, seq(m.max), ctx);
