@@ -99,7 +99,10 @@ export class SentSegments {
    * data (the ACK may answer the retransmission that filled a hole).
    */
   rttSampleMs = -1;
-  /** RACK: transmit time of the latest-sent newly delivered record RACK may use (RFC 8985 §6.2 step 2); -1 if none. */
+  /**
+   * RACK: transmit time of the last-sent (by send order) newly delivered
+   * record RACK may use (RFC 8985 §6.2 step 2); -1 if none.
+   */
   rackXmitTs = -1;
   /** RACK: that record's end sequence number. */
   rackEndSeq = 0;
@@ -119,7 +122,7 @@ export class SentSegments {
   #start: Uint32Array;
   #xmit: Float64Array;
   #order: Float64Array;
-  /** Transmissions so far: the next one's send order. */
+  /** Transmissions so far (the last one's send order). */
   #sends = 0;
   #flags: Uint8Array;
   // Blocks of the previous ACK that were applied completely: their records are all SACKed.
