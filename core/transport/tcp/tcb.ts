@@ -17,6 +17,7 @@ import { RouteOut } from "../../net/route_out.ts";
 import type { TimerHandle } from "../../time/timers.ts";
 import type { CongestionControl } from "./congestion/congestion.ts";
 import { Reassembly } from "./reassembly.ts";
+import type { LossState } from "./recovery.ts";
 import { RttEstimator } from "./rtt.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import { TCP_STATE_NAMES, TCPS, type TcpState } from "./state.ts";
@@ -143,7 +144,17 @@ export class TcpConnection implements Wakeable {
 
   // --- Loss recovery
   dupAcks = 0;
+  /** In fast recovery (SACK, RACK or three duplicate ACKs), PRR pacing what is sent. */
   inRecovery = false;
+  /** Repairing after a retransmission timeout (until the ACK reaches `recover`). */
+  rtoRecovery = false;
+  /** The scoreboard and RACK-TLP state; made when the connection first sends data. */
+  loss: LossState | null = null;
+  /** RACK's reorder timer or TLP's probe timer. */
+  lossTimer: TimerHandle | null = null;
+  lossTimerIsProbe = false;
+  /** Recoveries undone because D-SACKs showed them spurious. */
+  undos = 0;
   /** snd_max when recovery began (RFC 6582 "recover"). */
   recover = 0;
 

@@ -36,6 +36,7 @@ import { TcpHandshake } from "./handshake.ts";
 import { TcpInput } from "./input.ts";
 import { TcpOutput } from "./output.ts";
 import { TcpReceiver } from "./receiver.ts";
+import { TcpRecovery } from "./recovery.ts";
 import { TcpSegment } from "./segment.ts";
 import { TcpSender } from "./sender.ts";
 import { TCPS } from "./state.ts";
@@ -162,6 +163,7 @@ export class TcpProtocol implements TransportProtocol {
   readonly sender: TcpSender;
   readonly receiver: TcpReceiver;
   readonly timers: TcpTimers;
+  readonly recovery: TcpRecovery;
   /** Random numbers in [0, 1) (replaceable for tests). */
   random: () => number = Math.random;
   /** `net.inet.tcp.do_loopback_cksum`, read once per turn of input. */
@@ -187,6 +189,7 @@ export class TcpProtocol implements TransportProtocol {
     this.sender = new TcpSender(this);
     this.receiver = new TcpReceiver(this);
     this.timers = new TcpTimers(this);
+    this.recovery = new TcpRecovery(this);
     this.doLoopbackChecksum = this.settings.doLoopbackCksum;
   }
 
@@ -263,9 +266,9 @@ export class TcpProtocol implements TransportProtocol {
       c.route.clear();
       const before = c.maxSeg;
       this.updateMss(c);
-      if (c.maxSeg < before) {
-        // tcp_mtudisc: resend what is in flight at the new size.
-        c.sndNxt = c.sndUna;
+      if (c.maxSeg < before && c.loss !== null) {
+        // tcp_mtudisc: what is in flight is resent at the new size.
+        c.loss.segs.resetAfterRto();
         this.output.output(c);
       }
       return;
@@ -545,8 +548,8 @@ export class TcpProtocol implements TransportProtocol {
   }
 
   /** Holes in the SACK scoreboard of `c` (netstat's verbose form). */
-  sackHoles(_c: TcpConnection): number {
-    return 0;
+  sackHoles(c: TcpConnection): number {
+    return c.loss === null ? 0 : c.loss.segs.holes;
   }
 
   /** A scratch address for callers that need one briefly. */
