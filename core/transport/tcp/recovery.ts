@@ -113,8 +113,9 @@ export class TcpRecovery {
       c.rtt.sample(rttSample);
       st.rttupdated++;
     }
-    // D-SACK for a retransmission of this episode: one fewer that was needed (RFC 3708).
-    if (segs.dsack && (c.inRecovery || c.rtoRecovery) && loss.undoPossible) {
+    // D-SACK for a retransmission of the last episode (during it or after, as its ACKs come
+    // back): one fewer that was needed; none needed means it was reordering (RFC 3708).
+    if (segs.dsack && loss.undoPossible) {
       loss.undoRetrans--;
       if (loss.undoRetrans <= 0) this.#undo(c, now);
     }
@@ -130,9 +131,9 @@ export class TcpRecovery {
       cc.onLoss(flightBefore, now);
       cc.onRecoveryEnd(now);
     }
-    // Loss marking: RACK for everyone, RFC 6675 IsLost with SACK, duplicate ACKs without.
+    // Loss marking: RACK with SACK (it replaces RFC 6675's three-segment rule, which reordering
+    // of three segments fools: RFC 8985 §4), duplicate and partial ACKs without.
     const deadline = rack.detectLoss(segs, now, c.inRecovery, c.rtt.srtt);
-    if (blocks > 0) loss.board.markLost(c.maxSeg);
     if (!c.sackOk && segs.count > 0) {
       if (acked === 0 && c.dupAcks >= DUP_THRESH && !c.inRecovery) segs.markLostAt(0, false);
       else if (acked > 0 && c.inRecovery) segs.markLostAt(0, false); // RFC 6582 partial ACK
@@ -188,9 +189,7 @@ export class TcpRecovery {
   retransmitted(c: TcpConnection, start: number, len: number, now: number, probe = false): void {
     const loss = c.loss!;
     loss.segs.retransmitted(start, len, now, probe);
-    if (c.inRecovery || c.rtoRecovery) {
-      loss.undoRetrans++;
-    }
+    if (loss.undoPossible) loss.undoRetrans++;
   }
 
   /** Output sent new data `[start, start + len)` (a FIN counts one). */
@@ -225,7 +224,6 @@ export class TcpRecovery {
     c.rtoRecovery = false;
     c.dupAcks = 0;
     loss.prr.end();
-    loss.undoPossible = false;
   }
 
   /** Every retransmission of the episode was D-SACKed: the loss was reordering; restore the window. */
