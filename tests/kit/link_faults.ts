@@ -22,6 +22,10 @@
  *    `reorderDelayMs` later, or after `reorderPackets` later frames of the
  *    same direction have arrived (at most one second later), so later frames
  *    overtake it; with probability `duplicate` it is delivered twice.
+ * That applies to TCP and UDP frames; the others (ARP, ICMP, ND, IGMP, MLD)
+ * only take the delay, so that the stacks' randomly timed control traffic
+ * neither shifts the data frames nor draws from the fault stream: a run
+ * repeats exactly whatever the stacks draw (`faultsOn: "all"` to change it).
  * Time runs in integer nanoseconds, so the arithmetic is exact; the stacks
  * see milliseconds (`ns / 1e6`).
  *
@@ -65,6 +69,14 @@ export interface PipeOptions {
   reorderDelayMs?: number;
   /** A held frame waits until this many later frames arrived (0: use `reorderDelayMs`). */
   reorderPackets?: number;
+  /**
+   * Which frames the queue, the rate and the faults apply to: "transport"
+   * (default) only TCP and UDP over IPv4/IPv6; the rest (ARP, ICMP, ND, IGMP,
+   * MLD) only takes the delay. Those come at times the stacks draw at
+   * random (report delays, reachable times): were they queued, or did they
+   * draw from the fault stream, a run would not repeat. "all": every frame.
+   */
+  faultsOn?: "transport" | "all";
 }
 
 /** What one direction did. */
@@ -85,6 +97,8 @@ export interface PipeCounters {
   reordered: number;
   /** Most bytes waiting for serialisation at once. */
   maxQueueBytes: number;
+  /** Frames outside `faultsOn` passed with the delay only (not in the counts above). */
+  control: number;
 }
 
 function zeroCounters(): PipeCounters {
@@ -98,6 +112,7 @@ function zeroCounters(): PipeCounters {
     duplicated: 0,
     reordered: 0,
     maxQueueBytes: 0,
+    control: 0,
   };
 }
 
@@ -111,6 +126,8 @@ interface Held {
   releaseNs: number;
   /** Later arrivals still to let pass (packet mode). */
   waitFrames: number;
+  /** A frame outside `faultsOn`: handed over as is, not counted. */
+  control: boolean;
 }
 
 /** Longest a frame waits in packet mode when no later frames come. */
@@ -168,6 +185,17 @@ export class Pipe {
   /** Offers the frame `bytes[offset, offset + length)` at `nowNs`; copied unless dropped. */
   offer(bytes: Uint8Array, offset: number, length: number, nowNs: number): void {
     const c = this.counters, o = this.#opts;
+    if (o.faultsOn === "transport" && !isTransport(bytes, offset, length)) {
+      c.control++;
+      const h = this.#spareHeld();
+      copyInto(h.bytes, bytes, offset, length);
+      h.length = length;
+      h.releaseNs = nowNs + Math.round(o.delayMs * 1e6);
+      h.waitFrames = Infinity;
+      h.control = true;
+      this.#held.push(h);
+      return;
+    }
     c.offered++;
     c.offeredBytes += length;
     if (length > this.#slotSize) {
@@ -217,7 +245,8 @@ export class Pipe {
         const h = this.#held[held];
         this.#held.splice(held, 1);
         this.#spare.push(h);
-        n += this.#hand(h.bytes, 0, h.length, sink);
+        if (h.control) sink(h.bytes, 0, h.length);
+        else n += this.#hand(h.bytes, 0, h.length, sink);
         continue;
       }
       if (ringDue > nowNs) return n;
@@ -229,7 +258,7 @@ export class Pipe {
       }
       const at = slot * this.#slotSize, length = this.#len[slot];
       const o = this.#opts;
-      for (const h of this.#held) h.waitFrames--;
+      for (const h of this.#held) h.waitFrames--; // Infinity stays Infinity
       if (o.reorder > 0 && this.#random() < o.reorder) {
         this.counters.reordered++;
         this.#hold(at, length, ringDue);
@@ -255,10 +284,10 @@ export class Pipe {
 
   #hold(at: number, length: number, arrivedNs: number): void {
     const o = this.#opts;
-    const h = this.#spare.pop() ??
-      { bytes: new Uint8Array(this.#slotSize), length: 0, releaseNs: 0, waitFrames: 0 };
-    h.bytes.set(this.#data.subarray(at, at + length));
+    const h = this.#spareHeld();
+    copyInto(h.bytes, this.#data, at, length);
     h.length = length;
+    h.control = false;
     if (o.reorderPackets > 0) {
       h.waitFrames = o.reorderPackets;
       h.releaseNs = arrivedNs +
@@ -268,6 +297,17 @@ export class Pipe {
       h.releaseNs = arrivedNs + Math.round(o.reorderDelayMs * 1e6);
     }
     this.#held.push(h);
+  }
+
+  #spareHeld(): Held {
+    return this.#spare.pop() ??
+      {
+        bytes: new Uint8Array(this.#slotSize),
+        length: 0,
+        releaseNs: 0,
+        waitFrames: 0,
+        control: false,
+      };
   }
 
   /** Index of the held frame to release first at `nowNs` (released by time or by frames passed), or -1. */
@@ -315,6 +355,26 @@ export class Pipe {
   }
 }
 
+/** Whether an Ethernet frame carries TCP or UDP (or an IPv6 fragment) over IPv4 or IPv6. */
+function isTransport(b: Uint8Array, at: number, length: number): boolean {
+  if (length < 14 + 20) return false;
+  const type = (b[at + 12] << 8) | b[at + 13];
+  if (type === 0x0800) {
+    const proto = b[at + 14 + 9];
+    return proto === 6 || proto === 17;
+  }
+  if (type === 0x86dd && length >= 14 + 40) {
+    const next = b[at + 14 + 6];
+    return next === 6 || next === 17 || next === 44;
+  }
+  return false;
+}
+
+function copyInto(to: Uint8Array, from: Uint8Array, at: number, length: number): void {
+  if (length <= 64) { for (let i = 0; i < length; i++) to[i] = from[at + i]; }
+  else to.set(from.subarray(at, at + length));
+}
+
 function fill(o: PipeOptions): Required<PipeOptions> {
   return {
     rate: o.rate ?? 0,
@@ -325,6 +385,7 @@ function fill(o: PipeOptions): Required<PipeOptions> {
     reorder: o.reorder ?? 0,
     reorderDelayMs: o.reorderDelayMs ?? (o.reorderPackets ? 0 : 1),
     reorderPackets: o.reorderPackets ?? 0,
+    faultsOn: o.faultsOn ?? "transport",
   };
 }
 

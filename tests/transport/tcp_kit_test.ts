@@ -253,13 +253,13 @@ function feed(
 }
 
 Deno.test("faulty link: serialisation and delay are exact, drop-tail holds the queue limit", () => {
-  const pipe = new Pipe({ rate: 125e6, delayMs: 5 }, 1); // 1 Gbit/s: 1500 bytes in 12 µs
+  const pipe = new Pipe({ rate: 125e6, delayMs: 5, faultsOn: "all" }, 1); // 1 Gbit/s: 1500 bytes in 12 µs
   const arrivals: number[] = [];
   feed(pipe, 10, 1500, 0, (_id, ns) => arrivals.push(ns));
   assert.deepEqual(arrivals, Array.from({ length: 10 }, (_, k) => 5_000_000 + (k + 1) * 12_000));
   assert.equal(pipe.counters.maxQueueBytes, 15_000);
 
-  const q = new Pipe({ rate: 125e6, queueBytes: 4500 }, 1);
+  const q = new Pipe({ rate: 125e6, queueBytes: 4500, faultsOn: "all" }, 1);
   const frame = new Uint8Array(1500);
   for (let i = 0; i < 10; i++) q.offer(frame, 0, 1500, 0);
   assert.deepEqual([q.counters.queueDrops, q.queuedBytes(0)], [7, 4500]);
@@ -274,7 +274,7 @@ Deno.test("faulty link: serialisation and delay are exact, drop-tail holds the q
 
 Deno.test("faulty link: loss and duplication rates over 100 000 frames, deterministic by seed", () => {
   const run = (seed: number) => {
-    const pipe = new Pipe({ loss: 0.01, duplicate: 0.02 }, seed);
+    const pipe = new Pipe({ loss: 0.01, duplicate: 0.02, faultsOn: "all" }, seed);
     let got = 0;
     feed(pipe, 100_000, 64, 1000, () => got++);
     return { ...pipe.counters, got };
@@ -290,7 +290,7 @@ Deno.test("faulty link: loss and duplication rates over 100 000 frames, determin
 });
 
 Deno.test("faulty link: reordering holds a frame back by N frames or by N ms", () => {
-  const byFrames = new Pipe({ reorder: 0.03, reorderPackets: 3 }, 9);
+  const byFrames = new Pipe({ reorder: 0.03, reorderPackets: 3, faultsOn: "all" }, 9);
   const order: number[] = [];
   feed(byFrames, 100_000, 64, 1000, (id) => order.push(id));
   const c = byFrames.counters;
@@ -311,7 +311,7 @@ Deno.test("faulty link: reordering holds a frame back by N frames or by N ms", (
   }
   assert.ok(late >= c.reordered * 0.9 && exact >= c.reordered * 0.8, `late ${late} exact ${exact}`);
 
-  const byTime = new Pipe({ delayMs: 1, reorder: 0.5, reorderDelayMs: 2 }, 3);
+  const byTime = new Pipe({ delayMs: 1, reorder: 0.5, reorderDelayMs: 2, faultsOn: "all" }, 3);
   const seen: [number, number][] = [];
   feed(byTime, 1000, 64, 100_000, (id, ns) => seen.push([id, ns]));
   for (const [id, ns] of seen) {
