@@ -36,11 +36,17 @@
  * answers with a SYN cookie instead (syn_cookie.ts), as Linux does with a full
  * SYN queue.
  *
- * Costs: a lookup hashes the tuple once and walks one bucket, allocating
- * nothing; entries are recycled through a free list, so after warm-up an
- * `add` allocates nothing either; timers are one FIFO list per retransmission
- * step (all entries of one step share the interval, so each list is already
- * in deadline order), so arming, cancelling and finding the next deadline are
+ * Costs: a lookup hashes the tuple once (an `add` right after a missed
+ * lookup of the same tuple reuses that hash) and walks one bucket, allocating
+ * nothing. Entries live in numbered slots: the bucket, age and timer lists
+ * and the tuple hashes are typed arrays indexed by slot, so a bucket walk
+ * reads a few cache lines of numbers instead of an entry object per step
+ * (with object links, a full cache of 10 000 held a flood to some 20 000
+ * SYNs a second; with slots, about 40 times that). Entry objects are
+ * recycled with their slots, so after warm-up `add` allocates nothing.
+ * Timers are one FIFO list per retransmission step (all entries of one step
+ * share the interval, so each list is already in deadline order), so arming,
+ * cancelling and finding the next deadline are
  * O(1) (13 list heads). The caller owns the one timer: it asks
  * {@linkcode SynCache.nextDeadline} and calls {@linkcode SynCache.expire}.
  *
@@ -63,7 +69,14 @@ import { sipHash24Low32 } from "../../lib/siphash.ts";
 import { deriveKey, KEY_PURPOSE, packTuple, TUPLE_WORDS_MAX } from "./isn.ts";
 import { seqAdd, seqGt, seqLeq } from "./seq.ts";
 
-/** NetBSD's hash size, `TCP_SYN_HASH_SIZE`. */
+/**
+ * Hash buckets, NetBSD's `TCP_SYN_HASH_SIZE`: chains of 35 at the default
+ * limit, which `syn_bucket_limit` (three times that) is scaled to. The chains
+ * are typed arrays of slot numbers, so walking 35 costs little: a full cache
+ * under a flood of new tuples took 0.75-1.0 million SYNs a second here, 0.9-1.6
+ * million with 4096 buckets (bench/siphash_bench.ts), far beyond what a
+ * network interface of this stack delivers.
+ */
 export const SYN_CACHE_BUCKETS = 293;
 /** `net.inet.tcp.syn_cache_limit`'s default: 293 buckets of 35. */
 export const SYN_CACHE_LIMIT = 293 * 35;
@@ -111,9 +124,6 @@ export class SynCacheStats implements SynCacheCounters {
   sc_collisions = 0;
   sc_retransmitted = 0;
 }
-
-// Which link of an entry a chain uses.
-const BUCKET = 0, AGE = 1, TIMER = 2;
 
 /**
  * One half-open connection. The cache fills the tuple and the listener; the
@@ -164,18 +174,15 @@ export class SynCacheEntry<L> {
   deadline = 0;
   /** An ICMP unreachable was seen for it already. */
   unreachSeen = false;
-  /** The keyed hash of the tuple. */
-  hash = 0;
-  /** Internal: the chains' links (bucket, age, timer). */
-  readonly prev: (SynCacheEntry<L> | null)[] = [null, null, null];
-  /** Internal: the chains' links (bucket, age, timer). */
-  readonly next: (SynCacheEntry<L> | null)[] = [null, null, null];
+  /** Internal: the entry's slot in the cache's arrays (fixed for the object's life). */
+  readonly slot: number;
   /** Internal: whether the entry is in the cache. */
   inCache = false;
 
-  constructor(local: IpAddr, remote: IpAddr) {
-    this.local = local;
-    this.remote = remote;
+  constructor(slot: number) {
+    this.slot = slot;
+    this.local = new IpAddr();
+    this.remote = new IpAddr();
   }
 
   /** Back to a blank entry (keeps the address holders). */
@@ -194,29 +201,53 @@ export class SynCacheEntry<L> {
   }
 }
 
-/** A doubly linked list threaded through one of the entries' link pairs. */
-class Chain<L> {
-  head: SynCacheEntry<L> | null = null;
-  tail: SynCacheEntry<L> | null = null;
-  length = 0;
+/**
+ * Doubly linked lists of slot numbers, several lists sharing one pair of link
+ * arrays (each slot is on at most one of them). Typed arrays rather than
+ * object links: a bucket walk under a flood touches a few kilobytes of
+ * numbers, not an entry object per step.
+ */
+class SlotLists {
+  next: Int32Array;
+  prev: Int32Array;
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
+  readonly length: Int32Array;
 
-  append(e: SynCacheEntry<L>, k: number): void {
-    e.prev[k] = this.tail;
-    e.next[k] = null;
-    if (this.tail) this.tail.next[k] = e;
-    else this.head = e;
-    this.tail = e;
-    this.length++;
+  constructor(lists: number, capacity: number) {
+    this.head = new Int32Array(lists).fill(-1);
+    this.tail = new Int32Array(lists).fill(-1);
+    this.length = new Int32Array(lists);
+    this.next = new Int32Array(capacity).fill(-1);
+    this.prev = new Int32Array(capacity).fill(-1);
   }
 
-  unlink(e: SynCacheEntry<L>, k: number): void {
-    const p = e.prev[k], n = e.next[k];
-    if (p) p.next[k] = n;
-    else this.head = n;
-    if (n) n.prev[k] = p;
-    else this.tail = p;
-    e.prev[k] = e.next[k] = null;
-    this.length--;
+  grow(capacity: number): void {
+    const next = new Int32Array(capacity).fill(-1), prev = new Int32Array(capacity).fill(-1);
+    next.set(this.next);
+    prev.set(this.prev);
+    this.next = next;
+    this.prev = prev;
+  }
+
+  append(list: number, slot: number): void {
+    const tail = this.tail[list];
+    this.prev[slot] = tail;
+    this.next[slot] = -1;
+    if (tail >= 0) this.next[tail] = slot;
+    else this.head[list] = slot;
+    this.tail[list] = slot;
+    this.length[list]++;
+  }
+
+  unlink(list: number, slot: number): void {
+    const p = this.prev[slot], n = this.next[slot];
+    if (p >= 0) this.next[p] = n;
+    else this.head[list] = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail[list] = p;
+    this.next[slot] = this.prev[slot] = -1;
+    this.length[list]--;
   }
 }
 
@@ -248,13 +279,27 @@ export class SynCache<L> {
   readonly counters: SynCacheCounters;
   readonly #key: Uint32Array;
   readonly #words = new Uint32Array(TUPLE_WORDS_MAX);
-  readonly #buckets: Chain<L>[];
-  readonly #age = new Chain<L>();
-  readonly #timers: Chain<L>[];
-  readonly #free: SynCacheEntry<L>[] = [];
+  /** The last tuple hashed and its hash: `add` right after a missed `lookup` hashes nothing. */
+  readonly #lastWords = new Uint32Array(TUPLE_WORDS_MAX);
+  #lastCount = 0;
+  #lastHash = 0;
+  readonly #bucketCount: number;
   readonly #rexmtMs: number;
   readonly #keepInitMs: number;
-  #allocated = 0;
+  /** Entry objects by slot (created when a slot is first used). */
+  readonly #entries: SynCacheEntry<L>[] = [];
+  /** The tuple hash by slot, so a bucket walk reads no entry object. */
+  #hashes: Uint32Array;
+  /** Slots free for reuse (a stack), and slots ever used. */
+  #free: Int32Array;
+  #freeCount = 0;
+  #used = 0;
+  /** One list per bucket, oldest first. */
+  readonly #buckets: SlotLists;
+  /** All entries, oldest first (list 0). */
+  readonly #age: SlotLists;
+  /** One list per retransmission step, in deadline order. */
+  readonly #timers: SlotLists;
 
   constructor(options: SynCacheOptions) {
     this.limit = options.limit ?? SYN_CACHE_LIMIT;
@@ -263,25 +308,30 @@ export class SynCache<L> {
     this.#key = deriveKey(options.secret, KEY_PURPOSE.synCache);
     const n = options.buckets ?? SYN_CACHE_BUCKETS;
     if (!(n >= 1)) throw new RangeError(`a SYN cache needs at least one bucket, not ${n}`);
-    this.#buckets = Array.from({ length: n }, () => new Chain<L>());
-    this.#timers = Array.from({ length: SYN_CACHE_MAX_RXT_SHIFT + 1 }, () => new Chain<L>());
+    this.#bucketCount = n;
     this.#rexmtMs = options.rexmtMs ?? SYN_CACHE_REXMT_MS;
     this.#keepInitMs = options.keepInitMs ?? SYN_CACHE_KEEPINIT_MS;
+    const capacity = 64;
+    this.#hashes = new Uint32Array(capacity);
+    this.#free = new Int32Array(capacity);
+    this.#buckets = new SlotLists(n, capacity);
+    this.#age = new SlotLists(1, capacity);
+    this.#timers = new SlotLists(SYN_CACHE_MAX_RXT_SHIFT + 1, capacity);
   }
 
   /** Entries held. */
   get size(): number {
-    return this.#age.length;
+    return this.#age.length[0];
   }
 
   /** Whether the next {@linkcode add} must evict an entry to stay within `limit`. */
   get full(): boolean {
-    return this.#age.length >= this.limit;
+    return this.#age.length[0] >= this.limit;
   }
 
-  /** Entry objects ever created (they are recycled: this stays near the peak size). */
+  /** Entry objects ever created (they are recycled: this stays at the peak size). */
   get allocatedEntries(): number {
-    return this.#allocated;
+    return this.#used;
   }
 
   /**
@@ -292,8 +342,8 @@ export class SynCache<L> {
    * does, costs nothing.) The engine asks only when cookies are enabled.
    */
   shouldUseCookies(now: number): boolean {
-    const oldest = this.#age.head;
-    return this.full && oldest !== null && now - oldest.addedAt < this.#rexmtMs;
+    const oldest = this.#age.head[0];
+    return this.full && oldest >= 0 && now - this.#entries[oldest].addedAt < this.#rexmtMs;
   }
 
   /** The entry for a 4-tuple, or null. Allocates nothing. */
@@ -304,8 +354,10 @@ export class SynCache<L> {
     remotePort: number,
   ): SynCacheEntry<L> | null {
     const hash = this.#hash(local, localPort, remote, remotePort);
-    for (let e = this.#buckets[hash % this.#buckets.length].head; e; e = e.next[BUCKET]) {
-      if (e.hash !== hash) continue;
+    const hashes = this.#hashes, next = this.#buckets.next;
+    for (let s = this.#buckets.head[hash % this.#bucketCount]; s >= 0; s = next[s]) {
+      if (hashes[s] !== hash) continue;
+      const e = this.#entries[s];
       if (
         e.localPort === localPort && e.remotePort === remotePort && e.local.equals(local) &&
         e.remote.equals(remote)
@@ -332,29 +384,30 @@ export class SynCache<L> {
     now: number,
   ): SynCacheEntry<L> {
     const hash = this.#hash(local, localPort, remote, remotePort);
-    const bucket = this.#buckets[hash % this.#buckets.length];
-    if (bucket.length >= this.bucketLimit && bucket.head) {
+    const bucket = hash % this.#bucketCount;
+    const buckets = this.#buckets;
+    if (buckets.length[bucket] >= this.bucketLimit && buckets.head[bucket] >= 0) {
       this.counters.sc_bucketoverflow++;
-      this.#remove(bucket.head);
+      this.#remove(this.#entries[buckets.head[bucket]]);
     }
-    while (this.#age.length >= this.limit && this.#age.head) {
+    while (this.#age.length[0] >= this.limit && this.#age.head[0] >= 0) {
       this.counters.sc_overflowed++;
-      this.#remove(this.#age.head);
+      this.#remove(this.#entries[this.#age.head[0]]);
     }
-    const e = this.#free.pop() ?? this.#newEntry();
+    const e = this.#takeEntry();
     e.reset();
-    e.local.set(local);
+    copyAddr(e.local, local);
     e.localPort = localPort;
-    e.remote.set(remote);
+    copyAddr(e.remote, remote);
     e.remotePort = remotePort;
     e.listener = listener;
-    e.hash = hash;
     e.addedAt = now;
     e.deadline = now + this.#interval(0);
     e.inCache = true;
-    bucket.append(e, BUCKET);
-    this.#age.append(e, AGE);
-    this.#timers[0].append(e, TIMER);
+    this.#hashes[e.slot] = hash;
+    buckets.append(bucket, e.slot);
+    this.#age.append(0, e.slot);
+    this.#timers.append(0, e.slot);
     this.counters.sc_added++;
     return e;
   }
@@ -430,21 +483,23 @@ export class SynCache<L> {
   /** Removes every entry of a listener that closed (uncounted); how many. */
   removeListener(listener: L): number {
     let removed = 0;
-    for (let e = this.#age.head; e;) {
-      const next = e.next[AGE];
+    const next = this.#age.next;
+    for (let s = this.#age.head[0]; s >= 0;) {
+      const e = this.#entries[s];
+      s = next[s];
       if (e.listener === listener) {
         this.#remove(e);
-        e.listener = null; // a closed listener must not live on in the free list
+        e.listener = null; // a closed listener must not live on in a free entry
         removed++;
       }
-      e = next;
     }
     return removed;
   }
 
   /** Removes everything (uncounted). */
   clear(): void {
-    for (let e = this.#age.head; e; e = this.#age.head) {
+    for (let s = this.#age.head[0]; s >= 0; s = this.#age.head[0]) {
+      const e = this.#entries[s];
       this.#remove(e);
       e.listener = null;
     }
@@ -452,11 +507,8 @@ export class SynCache<L> {
 
   /** When {@linkcode expire} next has work (ms); `Infinity` when the cache is empty. */
   nextDeadline(): number {
-    let next = Infinity;
-    for (const chain of this.#timers) {
-      if (chain.head && chain.head.deadline < next) next = chain.head.deadline;
-    }
-    return next;
+    const due = this.#earliest();
+    return due < 0 ? Infinity : this.#entries[due].deadline;
   }
 
   /**
@@ -466,29 +518,39 @@ export class SynCache<L> {
    * `onRetransmit` may call back into the cache (to `drop` the entry, say).
    */
   expire(now: number, onRetransmit: (entry: SynCacheEntry<L>) => void): void {
-    const timers = this.#timers;
     for (;;) {
-      let due: SynCacheEntry<L> | null = null;
-      for (let i = 0; i < timers.length; i++) {
-        const h = timers[i].head;
-        if (h && (due === null || h.deadline < due.deadline)) due = h;
-      }
-      if (due === null || due.deadline > now) return;
-      const e = due;
+      const due = this.#earliest();
+      if (due < 0) return;
+      const e = this.#entries[due];
+      if (e.deadline > now) return;
       e.rxtTotal += this.#interval(e.rxtShift);
       if (e.rxtShift >= SYN_CACHE_MAX_RXT_SHIFT || e.rxtTotal >= this.#keepInitMs) {
         this.#remove(e);
         this.counters.sc_timed_out++;
         continue;
       }
-      timers[e.rxtShift].unlink(e, TIMER);
+      this.#timers.unlink(e.rxtShift, e.slot);
       e.rxtShift++;
       // From the deadline, not from `now`, unless the caller came late: keeps each step's list in order.
       e.deadline = Math.max(e.deadline, now) + this.#interval(e.rxtShift);
-      timers[e.rxtShift].append(e, TIMER);
+      this.#timers.append(e.rxtShift, e.slot);
       this.counters.sc_retransmitted++;
       onRetransmit(e);
     }
+  }
+
+  /** The slot whose retransmission is due first (the earliest of the step lists' heads), or -1. */
+  #earliest(): number {
+    const head = this.#timers.head, entries = this.#entries;
+    let best = -1, bestAt = Infinity;
+    for (let i = 0; i <= SYN_CACHE_MAX_RXT_SHIFT; i++) {
+      const s = head[i];
+      if (s >= 0 && entries[s].deadline < bestAt) {
+        best = s;
+        bestAt = entries[s].deadline;
+      }
+    }
+    return best;
   }
 
   /** The retransmission interval after `shift` retransmissions (ms). */
@@ -497,23 +559,53 @@ export class SynCache<L> {
   }
 
   #hash(local: IpAddr, localPort: number, remote: IpAddr, remotePort: number): number {
-    const n = packTuple(this.#words, local, localPort, remote, remotePort);
-    return sipHash24Low32(this.#key, this.#words, n);
+    const w = this.#words, last = this.#lastWords;
+    const n = packTuple(w, local, localPort, remote, remotePort);
+    let same = n === this.#lastCount;
+    for (let i = 0; same && i < n; i++) same = w[i] === last[i];
+    if (same) return this.#lastHash;
+    last.set(w);
+    this.#lastCount = n;
+    return this.#lastHash = sipHash24Low32(this.#key, w, n);
   }
 
-  /** Unlinks an entry and recycles it; false when it was not in the cache. */
+  /** A free entry: a recycled one, else a new one in a new slot. */
+  #takeEntry(): SynCacheEntry<L> {
+    if (this.#freeCount > 0) return this.#entries[this.#free[--this.#freeCount]];
+    const slot = this.#used++;
+    if (slot >= this.#hashes.length) this.#grow(this.#hashes.length * 2);
+    const e = new SynCacheEntry<L>(slot);
+    this.#entries.push(e);
+    return e;
+  }
+
+  #grow(capacity: number): void {
+    const hashes = new Uint32Array(capacity);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    const free = new Int32Array(capacity);
+    free.set(this.#free);
+    this.#free = free;
+    this.#buckets.grow(capacity);
+    this.#age.grow(capacity);
+    this.#timers.grow(capacity);
+  }
+
+  /** Unlinks an entry and frees its slot; false when it was not in the cache. */
   #remove(e: SynCacheEntry<L>): boolean {
     if (!e.inCache) return false;
-    this.#buckets[e.hash % this.#buckets.length].unlink(e, BUCKET);
-    this.#age.unlink(e, AGE);
-    this.#timers[e.rxtShift].unlink(e, TIMER);
+    const slot = e.slot;
+    this.#buckets.unlink(this.#hashes[slot] % this.#bucketCount, slot);
+    this.#age.unlink(0, slot);
+    this.#timers.unlink(e.rxtShift, slot);
     e.inCache = false; // the fields stay readable until the entry is reused
-    this.#free.push(e);
+    this.#free[this.#freeCount++] = slot;
     return true;
   }
+}
 
-  #newEntry(): SynCacheEntry<L> {
-    this.#allocated++;
-    return new SynCacheEntry<L>(new IpAddr(), new IpAddr());
-  }
+/** `dst.set(src)`, but an IPv4 address without touching its 16-byte form (a flood's common case). */
+function copyAddr(dst: IpAddr, src: IpAddr): void {
+  if (src.family === 4) dst.setV4(src.v4);
+  else dst.set(src);
 }
