@@ -306,3 +306,83 @@ for (const family of [4, 6]) {
     assert.equal(s.sc_retransmitted, 0);
   });
 }
+
+Deno.test("add after a lookup of another tuple (one address holder refilled in place) files the entry under its own hash", () => {
+  const c = cache({ buckets: 7 });
+  const holder = new IpAddr();
+  for (let i = 0; i < 50; i++) {
+    holder.setV4(0xc6336400 | i);
+    assert.equal(c.lookup(L4, 80, holder, 1000 + i), null);
+    holder.setV4(0xcb007100 | i); // the engine's holder now holds another packet's source
+    c.add(L4, 80, holder, 2000 + i, "l", i);
+  }
+  for (let i = 0; i < 50; i++) {
+    assert.ok(c.lookup(L4, 80, IpAddr.v4(0xcb007100 | i), 2000 + i), `entry ${i}`);
+    assert.equal(c.lookup(L4, 80, IpAddr.v4(0xc6336400 | i), 1000 + i), null);
+  }
+  assert.equal(c.counters.sc_collisions, 0);
+});
+
+Deno.test("random adds, completions, resets and expiries agree with a plain model", () => {
+  const rand = prng(1948);
+  const c = cache({ limit: 40, buckets: 5, bucketLimit: 1000 });
+  interface Model {
+    key: string;
+    port: number;
+    irs: number;
+    shift: number;
+    total: number;
+    deadline: number;
+  }
+  const model: Model[] = []; // insertion order = age order
+  const interval = (shift: number) =>
+    Math.min(3000 * [1, 2, 4, 8, 16, 32, 64][Math.min(shift, 6)], 64_000);
+  let now = 0;
+  for (let step = 0; step < 20_000; step++) {
+    now += rand(3000);
+    const op = rand(10);
+    const port = 1 + rand(120);
+    const found = c.lookup(L4, 80, client4(port), port);
+    const m = model.findIndex((x) => x.port === port);
+    assert.equal(found !== null, m >= 0, `step ${step}: presence of ${port}`);
+    if (op < 5 && !found) {
+      if (model.length >= 40) model.shift();
+      const e = c.add(L4, 80, client4(port), port, "l", now);
+      e.irs = port * 1000;
+      model.push({
+        key: String(port),
+        port,
+        irs: port * 1000,
+        shift: 0,
+        total: 0,
+        deadline: now + 3000,
+      });
+    } else if (op < 7 && found) {
+      c.complete(found);
+      model.splice(m, 1);
+    } else if (op < 8 && found) {
+      assert.equal(c.reset(found, port * 1000 + 1), true);
+      model.splice(m, 1);
+    } else {
+      c.expire(now, () => {});
+      for (let i = 0; i < model.length; i++) {
+        const x = model[i];
+        while (x.deadline <= now) {
+          x.total += interval(x.shift);
+          if (x.total >= 75_000) {
+            model.splice(i--, 1);
+            break;
+          }
+          x.shift++;
+          x.deadline = Math.max(x.deadline, now) + interval(x.shift);
+        }
+      }
+    }
+    assert.equal(c.size, model.length, `step ${step}: size`);
+    const next = model.reduce((a, x) => Math.min(a, x.deadline), Infinity);
+    assert.equal(c.nextDeadline(), next, `step ${step}: next deadline`);
+  }
+  const s = c.counters as SynCacheStats;
+  assert.equal(leftBy(s), s.sc_added - c.size);
+  assert.ok(s.sc_timed_out > 0 && s.sc_overflowed > 0 && s.sc_retransmitted > 0);
+});
