@@ -185,17 +185,16 @@ export class SynCacheEntry<L> {
     this.remote = new IpAddr();
   }
 
-  /** Back to a blank entry (keeps the address holders). */
-  reset(): void {
+  /** Back to a blank entry (keeps the address holders); the cache does this on reuse. */
+  clear(): void {
     this.listener = null;
     this.iss = this.irs = 0;
     this.peerMss = this.ourMss = 0;
     this.peerWscale = this.ourWscale = -1;
-    this.sackPermitted =
-      this.timestamp =
-      this.ecnPermitted =
-      this.unreachSeen =
-        false;
+    this.sackPermitted = false;
+    this.timestamp = false;
+    this.ecnPermitted = false;
+    this.unreachSeen = false;
     this.tsRecent = this.window = 0;
     this.rxtShift = this.rxtTotal = 0;
   }
@@ -395,7 +394,7 @@ export class SynCache<L> {
       this.#remove(this.#entries[this.#age.head[0]]);
     }
     const e = this.#takeEntry();
-    e.reset();
+    e.clear();
     copyAddr(e.local, local);
     e.localPort = localPort;
     copyAddr(e.remote, remote);
