@@ -27,6 +27,8 @@ import type { TcpProtocol } from "./tcp.ts";
 
 /** Duplicate ACKs that mark the first segment lost on a connection without SACK. */
 const DUP_THRESH = 3;
+/** Retransmissions of one episode that undo can account for; beyond it the episode is not undone. */
+const UNDO_TRACKED = 64;
 
 /** The per-connection loss state, made when a connection first sends data. */
 export class LossState {
@@ -40,6 +42,9 @@ export class LossState {
   undoRetrans = 0;
   /** The episode may still be undone (no retransmission shown needed). */
   undoPossible = false;
+  /** Where the episode's retransmissions started, so a D-SACK of a network duplicate is not taken for one. */
+  readonly undoStarts = new Uint32Array(UNDO_TRACKED);
+  undoCount = 0;
 
   constructor(sndUna: number, maxHoles: number) {
     this.segs = new SentSegments({ initialSeq: sndUna, maxHoles });
@@ -103,6 +108,8 @@ export class TcpRecovery {
     const segs = loss.segs, rack = loss.rack, opts = seg.opts;
     const blocks = c.sackOk && seg.optionsOk ? opts.sackCount : 0;
     if (blocks > 0) st.sack_rcv_blocks += blocks;
+    // RFC 8985 §6.2 step 2: a retransmission counts as delivered only if sent at least min_RTT ago
+    // (Linux's rule; the timestamp echo is not used: out-of-order ACKs echo an older one).
     segs.onAck(seg.ack, opts.sackLeft, opts.sackRight, blocks, now, rack.retransmitXmitLimit(now));
     let rttSample = -1;
     if (tsSampled) {
@@ -115,7 +122,7 @@ export class TcpRecovery {
     }
     // D-SACK for a retransmission of the last episode (during it or after, as its ACKs come
     // back): one fewer that was needed; none needed means it was reordering (RFC 3708).
-    if (segs.dsack && loss.undoPossible) {
+    if (segs.dsack && loss.undoPossible && this.#takeUndoStart(loss, segs.dsackStart)) {
       loss.undoRetrans--;
       if (loss.undoRetrans <= 0) this.#undo(c, now);
     }
@@ -189,7 +196,24 @@ export class TcpRecovery {
   retransmitted(c: TcpConnection, start: number, len: number, now: number, probe = false): void {
     const loss = c.loss!;
     loss.segs.retransmitted(start, len, now, probe);
-    if (loss.undoPossible) loss.undoRetrans++;
+    if (!loss.undoPossible) return;
+    if (loss.undoCount === UNDO_TRACKED) {
+      loss.undoPossible = false; // too many to account for: the episode stands
+      return;
+    }
+    loss.undoStarts[loss.undoCount++] = start;
+    loss.undoRetrans++;
+  }
+
+  /** Whether `start` began a retransmission of the episode (forgotten once matched). */
+  #takeUndoStart(loss: LossState, start: number): boolean {
+    const a = loss.undoStarts;
+    for (let i = 0; i < loss.undoCount; i++) {
+      if (a[i] !== start) continue;
+      a[i] = a[--loss.undoCount];
+      return true;
+    }
+    return false;
   }
 
   /** Output sent new data `[start, start + len)` (a FIN counts one). */
@@ -212,6 +236,7 @@ export class TcpRecovery {
     loss.prr.start(flightBefore, cc.ssthresh, c.maxSeg);
     loss.budget = 0;
     loss.undoRetrans = 0;
+    loss.undoCount = 0;
     loss.undoPossible = true;
     if (c.sackOk) st.sack_recovery_episode++;
     else st.sndrexmitfast++;
