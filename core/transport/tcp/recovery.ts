@@ -172,7 +172,8 @@ export class TcpRecovery {
     c.cc?.onRetransmitTimeout(c.flight, now);
     const loss = c.loss;
     if (loss !== null) {
-      loss.segs.resetAfterRto();
+      // A second timeout in a row: the receiver may have reneged on what it SACKed; forget it all.
+      loss.segs.resetAfterRto(c.rexmtShift >= 2);
       loss.rack.tlpCancel();
       loss.prr.end();
       loss.undoRetrans = 0;

@@ -246,7 +246,8 @@ export class TcpConnection implements Wakeable {
     this.recv = new Reassembly({
       capacity: this.rcvBufSize,
       initialSeq: this.rcvNxt,
-      maxRanges: 32,
+      // Holes in a 4 MiB window at 1 % loss run into the tens; runs are 20 bytes each.
+      maxRanges: 256,
     });
   }
 
