@@ -88,12 +88,15 @@ export class TcpOutput {
       const off = seqDiff(c.sndMax, c.sndUna);
       let avail = held - off; // unsent bytes (negative once the FIN went)
       if (avail < 0) avail = 0;
-      let len = Math.min(avail, c.sndWnd - off, c.maxSeg);
+      // Linux's tcp_bound_to_half_wnd: a segment never exceeds half the largest window the peer
+      // offered, so a small receive buffer still gets full segments (a loopback's MSS can exceed it).
+      const full = c.maxSndWnd > 536 ? Math.min(c.maxSeg, c.maxSndWnd >>> 1) : c.maxSeg;
+      let len = Math.min(avail, c.sndWnd - off, full);
       if (force && len <= 0 && avail > 0 && c.sndWnd - off <= 0) len = 1; // zero-window probe
       if (len < 0) len = 0;
       if (len > budget && !force && !probe) {
         // The congestion window allows less than this segment: wait for it to open.
-        len = budget >= c.maxSeg ? c.maxSeg : 0;
+        len = budget >= full ? full : 0;
         if (len === 0 && avail > 0) {
           c.limit = "cwnd";
           if (!(c.ackNow || this.#windowUpdateDue(c))) break;
@@ -104,8 +107,10 @@ export class TcpOutput {
       let send = false;
       if (len > 0) {
         if (
-          len === c.maxSeg || force || probe ||
-          (len === avail && (c.noDelay || c.sndMax === c.sndUna)) ||
+          len === full || force || probe ||
+          // Nothing in flight: nothing would bring an ACK to wait for (Linux's Nagle; the
+          // receiver's SWS avoidance keeps windows from going silly).
+          c.sndMax === c.sndUna || (len === avail && c.noDelay) ||
           (c.maxSndWnd > 0 && len >= c.maxSndWnd >>> 1)
         ) send = true;
       }
@@ -187,6 +192,14 @@ export class TcpOutput {
     tcp.recovery.sent(c, len);
     if (c.rexmtTimer === null || !c.rexmtTimer.armed) tcp.timers.startRetransmit(c, now);
     return null;
+  }
+
+  /** A SYN-ACK for a connection that exists only as a SYN cache entry or a cookie (`c` is scratch). */
+  emitSynAck(c: TcpConnection): boolean {
+    const err = this.#emit(c, c.iss, 0, TCP_FLAG.SYN | TCP_FLAG.ACK, this.#tcp.ctx.now());
+    if (err !== null) return false;
+    this.#tcp.ctx.stats.tcp.sndctrl++;
+    return true;
   }
 
   /** SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with our options, at `iss`. */

@@ -37,6 +37,7 @@ import { TcpInput } from "./input.ts";
 import { TcpOutput } from "./output.ts";
 import { TcpReceiver } from "./receiver.ts";
 import { TcpRecovery } from "./recovery.ts";
+import { TcpListen } from "./listen.ts";
 import { TcpSegment } from "./segment.ts";
 import { TcpSender } from "./sender.ts";
 import { TCPS } from "./state.ts";
@@ -164,6 +165,7 @@ export class TcpProtocol implements TransportProtocol {
   readonly receiver: TcpReceiver;
   readonly timers: TcpTimers;
   readonly recovery: TcpRecovery;
+  readonly listen: TcpListen;
   /** Random numbers in [0, 1) (replaceable for tests). */
   random: () => number = Math.random;
   /** `net.inet.tcp.do_loopback_cksum`, read once per turn of input. */
@@ -190,6 +192,9 @@ export class TcpProtocol implements TransportProtocol {
     this.receiver = new TcpReceiver(this);
     this.timers = new TcpTimers(this);
     this.recovery = new TcpRecovery(this);
+    const secret = new Uint8Array(16);
+    crypto.getRandomValues(secret);
+    this.listen = new TcpListen(this, secret);
     this.doLoopbackChecksum = this.settings.doLoopbackCksum;
   }
 
@@ -241,7 +246,7 @@ export class TcpProtocol implements TransportProtocol {
     }
     const l = this.table.lookupListener(seg.family, seg.dst, seg.dstPort);
     if (l !== null) {
-      this.handshake.listenInput(l, seg, now);
+      this.listen.input(l, seg, now);
       return;
     }
     st.noport++;
@@ -256,10 +261,15 @@ export class TcpProtocol implements TransportProtocol {
    */
   controlInput(e: NetError): void {
     if (e.length < 8) return;
-    const c = this.table.lookupConnection(e.src, e.srcPort, e.dst, e.dstPort);
-    if (c === null) return;
     const b = e.bytes, at = e.offset + 4;
     const seq = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    const c = this.table.lookupConnection(e.src, e.srcPort, e.dst, e.dstPort);
+    if (c === null) {
+      if (e.errno !== null && e.kind === "unreach") {
+        this.listen.unreach(e.src, e.srcPort, e.dst, e.dstPort, seq);
+      }
+      return;
+    }
     // RFC 5927 §4.1: the quoted sequence number must be one in flight.
     if (((seq - c.sndUna) | 0) < 0 || ((seq - c.sndMax) | 0) > 0) return;
     if (e.kind === "needfrag") {
@@ -365,8 +375,9 @@ export class TcpProtocol implements TransportProtocol {
 
   /** The initial sequence number (RFC 6528: a clock plus a keyed hash of the 4-tuple). */
   initialSequence(c: TcpConnection, now: number): number {
-    c.tsOffset = (this.random() * 0x100000000) >>> 0;
-    return ((now * 250) + this.random() * 0x100000000) >>> 0;
+    const l = this.listen;
+    c.tsOffset = l.tsOffset(c.local.addr, c.local.port, c.remote.addr, c.remote.port);
+    return l.isn.isn(c.local.addr, c.local.port, c.remote.addr, c.remote.port, now);
   }
 
   /** A congestion controller for a connection entering ESTABLISHED. */
@@ -452,7 +463,8 @@ export class TcpProtocol implements TransportProtocol {
       if (i >= 0) l.acceptQueue.splice(i, 1);
     }
     c.listener = null;
-    if (c.state !== TCPS.LISTEN) this.ctx.stats.tcp.closed++;
+    if (c.state === TCPS.LISTEN) this.listen.removeListener(c);
+    else this.ctx.stats.tcp.closed++;
     c.state = TCPS.CLOSED;
     this.table.unbind(c);
     c.dead = true;
