@@ -16,7 +16,14 @@
  */
 
 import { createHash } from "node:crypto";
-import { chooseNet, parseArgs, type TcpConn, type TcpNet, writeAll } from "./tcp_net.ts";
+import {
+  chooseNet,
+  listenAnyFamily,
+  parseArgs,
+  type TcpConn,
+  type TcpNet,
+  writeAll,
+} from "./tcp_net.ts";
 
 /** The pattern repeats every 2^20 bytes (a block generated once). */
 const PATTERN_PERIOD = 1 << 20;
@@ -83,7 +90,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Serves until `signal` aborts; each connection is handled on its own. */
 export async function httpServe(net: TcpNet, opts: HttpServeOptions = {}): Promise<void> {
-  const listener = net.listen({ hostname: opts.hostname, port: opts.port ?? 8080 });
+  const listener = listenAnyFamily(net, opts.hostname, opts.port ?? 8080);
   opts.onListening?.((listener.addr as Deno.NetAddr).port);
   opts.signal?.addEventListener("abort", () => listener.close(), { once: true });
   const open = new Set<Promise<void>>();

@@ -26,7 +26,15 @@
  * @module
  */
 
-import { chooseNet, parseArgs, readFull, type TcpConn, type TcpNet, writeAll } from "./tcp_net.ts";
+import {
+  chooseNet,
+  listenAnyFamily,
+  parseArgs,
+  readFull,
+  type TcpConn,
+  type TcpNet,
+  writeAll,
+} from "./tcp_net.ts";
 
 /** iperf3's state bytes on the control connection. */
 export const IPERF_STATE = {
@@ -313,6 +321,11 @@ export async function iperf3Client(net: TcpNet, opts: IperfClientOptions): Promi
         case IPERF_STATE.DISPLAY_RESULTS: {
           for (const s of streams) closeQuietly(s.conn);
           await writeState(ctrl, IPERF_STATE.IPERF_DONE);
+          // As recent iperf3 does: half-close and wait (bounded) for the server to close,
+          // so it has taken IPERF_DONE (and is free for the next test) before we return.
+          await ctrl.closeWrite().catch(() => {});
+          await bounded(readState(ctrl), STEP_TIMEOUT_MS, "the server's close", ctrl)
+            .catch(() => {});
           const ours = side(ourCounts.reduce((a, b) => a + b, 0), (ended - started) / 1000);
           const theirs = side(peer?.bytes ?? 0, peer?.seconds ?? 0);
           return {
@@ -389,7 +402,7 @@ async function runClientStreams(
  * ACCESS_DENIED, as iperf3 does.
  */
 export async function iperf3Server(net: TcpNet, opts: IperfServerOptions = {}): Promise<void> {
-  const listener = net.listen({ hostname: opts.hostname, port: opts.port ?? DEFAULT_PORT });
+  const listener = listenAnyFamily(net, opts.hostname, opts.port ?? DEFAULT_PORT);
   const addr = listener.addr as Deno.NetAddr;
   opts.onListening?.(addr.port);
   opts.signal?.addEventListener("abort", () => listener.close(), { once: true });

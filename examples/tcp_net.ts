@@ -65,6 +65,24 @@ export async function chooseNet(which: string): Promise<TcpNet> {
   };
 }
 
+/**
+ * Listens on `hostname`, or when none is given on every address of both
+ * families ("::", dual-stack), falling back to "0.0.0.0" where IPv6 is
+ * missing (an IPv4-only stack), as iperf3 and most servers do.
+ */
+export function listenAnyFamily(
+  net: TcpNet,
+  hostname: string | undefined,
+  port: number,
+): TcpListener {
+  if (hostname !== undefined) return net.listen({ hostname, port });
+  try {
+    return net.listen({ hostname: "::", port });
+  } catch {
+    return net.listen({ hostname: "0.0.0.0", port });
+  }
+}
+
 /** Reads exactly `buf.length` bytes; false when the stream ends first. */
 export async function readFull(conn: TcpConn, buf: Uint8Array): Promise<boolean> {
   let off = 0;

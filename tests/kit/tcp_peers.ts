@@ -104,13 +104,22 @@ export async function waitListening(ns: Netns, port: number, timeoutMs = 15_000)
   }, timeoutMs);
 }
 
-/** Starts `iperf3 -s` in `ns` and waits until it listens. `once`: one test, then it exits. */
+/**
+ * Starts `iperf3 -s` in `ns` and waits until it listens. `once`: one test, then
+ * it exits; `json`: it prints `-J` output (for {@linkcode parseIperf3Json}) when done.
+ */
 export async function startIperf3Server(
   ns: Netns,
-  opts: { port?: number; bind?: string; once?: boolean } = {},
+  opts: { port?: number; bind?: string; once?: boolean; json?: boolean } = {},
 ): Promise<LiveProcess> {
   const port = opts.port ?? 5201;
-  const args = ["-s", "-p", String(port), ...(opts.once ? ["-1"] : [])];
+  const args = [
+    "-s",
+    "-p",
+    String(port),
+    ...(opts.once ? ["-1"] : []),
+    ...(opts.json ? ["-J"] : []),
+  ];
   if (opts.bind) args.push("-B", opts.bind);
   const proc = LiveProcess.inNs(ns, "iperf3", args);
   try {
