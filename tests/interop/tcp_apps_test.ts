@@ -25,8 +25,11 @@ import { httpFetch, parseHttpUrl } from "../../examples/http_fetch.ts";
 import { httpServe, INDEX_BODY, patternByte, patternSha256 } from "../../examples/http_server.ts";
 import { denoNet, parseArgs } from "../../examples/tcp_net.ts";
 import {
+  addRandomLoss,
+  addRateLimit,
   curl,
   denoBin,
+  netemUnavailable,
   parseIperf3Json,
   runIperf3Client,
   runScapy,
@@ -169,7 +172,7 @@ Deno.test({
 // ---- against Linux's tools, in namespaces ----
 
 const skipIperf = tcpToolsUnavailable(["iperf3", "ss"]);
-const skipHttp = tcpToolsUnavailable(["curl", "python3", "ss"]);
+const skipHttp = tcpToolsUnavailable(["curl", "python3", "ss", "nft", "tc"]);
 const skipScapy = tcpToolsUnavailable(["scapy", "nft", "nc", "ss"]);
 for (const [what, why] of [["iperf3", skipIperf], ["HTTP", skipHttp], ["scapy", skipScapy]]) {
   if (why) console.log(`TCP ${what} interop tests skipped: ${why}`);
@@ -319,6 +322,31 @@ Deno.test({
           assert.equal(missing.httpCode, 404);
         });
       }
+      await t.step(
+        "through 5 % random loss each way (nftables), then a tbf rate limit",
+        async () => {
+          const why = await netemUnavailable(pair.a);
+          if (why) console.log(`  (netem unavailable here: ${why})`);
+          const n = 5_000_000;
+          const loss = await addRandomLoss(pair.b, pair.devB, 50);
+          try {
+            const got = await curl(pair.a, `http://${pair.b4}:8080/bytes/${n}`);
+            assert.equal(got.exit, 0, got.stderr);
+            assert.equal(got.sha256, patternSha256(n));
+            assert.ok(await loss.dropped() > 0, "no frame was dropped");
+          } finally {
+            await loss.remove();
+          }
+          assert.doesNotMatch(await pair.b.run("nft", ["list", "tables"]), /iopkt_loss/);
+          const removeRate = await addRateLimit(pair.b, pair.devB, "100mbit");
+          try {
+            const got = await curl(pair.a, `http://${pair.b4}:8080/bytes/${n}`);
+            assert.equal(got.sha256, patternSha256(n));
+          } finally {
+            await removeRate();
+          }
+        },
+      );
       await t.step("our client fetches a file from python's http.server", async () => {
         const n = 20_000_000;
         await writePatternFile(`${dir}/pattern.bin`, n);

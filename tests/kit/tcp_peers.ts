@@ -388,23 +388,26 @@ export async function addNetem(
 
 let lossCounter = 0;
 
+/** A random-loss impairment in place. */
+export interface RandomLoss {
+  /** Frames dropped so far, both directions. */
+  dropped(): Promise<number>;
+  remove(): Promise<void>;
+}
+
 /**
  * Drops `perMille`/1000 of the frames crossing `dev` in each direction at
- * random (nftables netdev ingress and egress hooks; no netem needed); returns
- * the remover. Needs `nft`.
+ * random (nftables netdev ingress and egress hooks, so no netem needed; this
+ * kernel may lack it, see {@linkcode netemUnavailable}). Needs `nft`.
  */
-export async function addRandomLoss(
-  ns: Netns,
-  dev: string,
-  perMille: number,
-): Promise<() => Promise<void>> {
+export async function addRandomLoss(ns: Netns, dev: string, perMille: number): Promise<RandomLoss> {
   if (!(perMille >= 0 && perMille <= 1000)) throw new Error(`loss ${perMille}/1000?`);
   const table = `iopkt_loss${lossCounter++}`;
   const rules = `table netdev ${table} {\n` +
     ` chain in {\n  type filter hook ingress device "${dev}" priority 0;\n` +
-    `  numgen random mod 1000 < ${perMille} drop\n }\n` +
+    `  numgen random mod 1000 < ${perMille} counter drop\n }\n` +
     ` chain out {\n  type filter hook egress device "${dev}" priority 0;\n` +
-    `  numgen random mod 1000 < ${perMille} drop\n }\n}\n`;
+    `  numgen random mod 1000 < ${perMille} counter drop\n }\n}\n`;
   const file = await Deno.makeTempFile({ suffix: ".nft" });
   try {
     await Deno.writeTextFile(file, rules);
@@ -412,8 +415,14 @@ export async function addRandomLoss(
   } finally {
     await Deno.remove(file).catch(() => {});
   }
-  return async () => {
-    await ns.exec("nft", ["delete", "table", "netdev", table]);
+  return {
+    dropped: async () => {
+      const listing = await ns.run("nft", ["list", "table", "netdev", table]);
+      return [...listing.matchAll(/counter packets (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    },
+    remove: async () => {
+      await ns.exec("nft", ["delete", "table", "netdev", table]);
+    },
   };
 }
 
