@@ -58,8 +58,26 @@ export async function chooseNet(which: string): Promise<TcpNet> {
   if (typeof connect !== "function" || typeof listen !== "function") {
     throw new Error("mod.ts exports no connect/listen (io-pkt TCP) yet");
   }
+  return tcpNet("iopkt", connect as TcpConnectFn, listen as TcpListenFn);
+}
+
+/** `Deno.connect`'s shape, TCP only. */
+export type TcpConnectFn = (
+  opts: { hostname: string; port: number; transport: "tcp" },
+) => Promise<TcpConn>;
+/** `Deno.listen`'s shape, TCP only. */
+export type TcpListenFn = (
+  opts: { hostname?: string; port: number; transport: "tcp" },
+) => TcpListener;
+
+/**
+ * A {@linkcode TcpNet} over any connect/listen pair of Deno's shape, e.g.
+ * io-pkt's with an embedded stack bound:
+ * `tcpNet("iopkt", (o) => connect(o, { stack }), (o) => listen(o, { stack }))`.
+ */
+export function tcpNet(name: string, connect: TcpConnectFn, listen: TcpListenFn): TcpNet {
   return {
-    name: "iopkt",
+    name,
     connect: (opts) => connect({ ...opts, transport: "tcp" }),
     listen: (opts) => listen({ ...opts, transport: "tcp" }),
   };

@@ -23,26 +23,26 @@ import {
 } from "../../examples/iperf3.ts";
 import { httpFetch, parseHttpUrl } from "../../examples/http_fetch.ts";
 import { httpServe, INDEX_BODY, patternByte, patternSha256 } from "../../examples/http_server.ts";
-import { denoNet, parseArgs } from "../../examples/tcp_net.ts";
+import { chooseNet, denoNet, parseArgs, tcpNet } from "../../examples/tcp_net.ts";
 import {
   addRandomLoss,
   addRateLimit,
   curl,
-  denoBin,
   netemUnavailable,
   parseIperf3Json,
   runIperf3Client,
   runScapy,
+  startExample,
   startExampleHttpServer,
+  startExampleIperf3Server,
   startIperf3Server,
   startLinuxHttpServer,
   startNcListener,
   tcpToolsUnavailable,
-  type VethPair,
   vethPair,
   writePatternFile,
 } from "../kit/tcp_peers.ts";
-import { LiveProcess, ROOT } from "../kit/processes.ts";
+import { LiveProcess } from "../kit/processes.ts";
 
 const sha256 = (d: Uint8Array | string) => createHash("sha256").update(d).digest("hex");
 
@@ -154,7 +154,15 @@ Deno.test({
       assert.equal(missing.status, 404);
       assert.equal(missing.bytes, 0);
 
-      const c = await httpFetch(denoNet, `http://127.0.0.1:${chunked.addr.port}/`);
+      // The same programs over an injected connect (here Deno's again, through tcpNet).
+      const seen: string[] = [];
+      const wrapped = tcpNet("wrapped", (o) => {
+        seen.push(`${o.transport} ${o.hostname}:${o.port}`);
+        return Deno.connect(o);
+      }, (o) => Deno.listen(o));
+      const c = await httpFetch(wrapped, `http://127.0.0.1:${chunked.addr.port}/`);
+      assert.deepEqual(seen, [`tcp 127.0.0.1:${chunked.addr.port}`]);
+      await assert.rejects(chooseNet("bogus"), /unknown net/);
       assert.equal(c.headers["transfer-encoding"], "chunked");
       let expected = "";
       for (let i = 0; i < 5; i++) expected += `chunk ${i}\n`.repeat(1000);
@@ -178,11 +186,6 @@ for (const [what, why] of [["iperf3", skipIperf], ["HTTP", skipHttp], ["scapy", 
   if (why) console.log(`TCP ${what} interop tests skipped: ${why}`);
 }
 
-/** Runs one of our examples inside `ns` with Deno's own net. */
-function example(ns: VethPair["a"], file: string, args: string[]): LiveProcess {
-  return LiveProcess.inNs(ns, denoBin(), ["run", "-A", `${ROOT}examples/${file}`, ...args]);
-}
-
 /** The last JSON line a program printed. */
 function lastJson(out: string): Record<string, unknown> {
   const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
@@ -203,7 +206,7 @@ Deno.test({
         await t.step(`our client, Linux server${reverse ? ", -R" : ""}`, async () => {
           const server = await startIperf3Server(pair.b, { port: 5201, once: true, json: true });
           procs.push(server);
-          const client = example(pair.a, "iperf3.ts", [
+          const client = startExample(pair.a, "iperf3.ts", [
             "-c",
             pair.b4,
             "-t",
@@ -229,9 +232,8 @@ Deno.test({
       }
       for (const reverse of [false, true]) {
         await t.step(`Linux client, our server${reverse ? ", -R" : ""}, 2 streams`, async () => {
-          const server = example(pair.b, "iperf3.ts", ["-s", "-1", "--json", "-p", "5202"]);
+          const server = await startExampleIperf3Server(pair.b, { port: 5202, once: true });
           procs.push(server);
-          await server.waitOutput("our server to listen", (o) => o.includes("listening"), 30_000);
           const linux = await runIperf3Client(pair.a, {
             host: pair.b4,
             port: 5202,
@@ -254,9 +256,8 @@ Deno.test({
         });
       }
       await t.step("Linux client, our server, -n 50M over IPv6", async () => {
-        const server = example(pair.b, "iperf3.ts", ["-s", "-1", "--json", "-p", "5203"]);
+        const server = await startExampleIperf3Server(pair.b, { port: 5203, once: true });
         procs.push(server);
-        await server.waitOutput("our server to listen", (o) => o.includes("listening"), 30_000);
         const linux = await runIperf3Client(pair.a, { host: pair.b6, port: 5203, bytes: "50M" });
         assert.ok(linux.sentBytes >= 50 * 2 ** 20);
         assert.equal(await server.exited(30_000), 0, server.stderr);
@@ -266,9 +267,8 @@ Deno.test({
         );
       });
       await t.step("a second client while a test runs gets ACCESS_DENIED", async () => {
-        const server = example(pair.b, "iperf3.ts", ["-s", "-p", "5204"]);
+        const server = await startExampleIperf3Server(pair.b, { port: 5204 });
         procs.push(server);
-        await server.waitOutput("our server to listen", (o) => o.includes("listening"), 30_000);
         const first = LiveProcess.inNs(pair.a, "iperf3", [
           "-c",
           pair.b4,
@@ -351,7 +351,7 @@ Deno.test({
         const n = 20_000_000;
         await writePatternFile(`${dir}/pattern.bin`, n);
         procs.push(await startLinuxHttpServer(pair.a, { dir, port: 8081, bind: pair.a4 }));
-        const fetch = example(pair.b, "http_fetch.ts", [
+        const fetch = startExample(pair.b, "http_fetch.ts", [
           "--json",
           `http://${pair.a4}:8081/pattern.bin`,
         ]);

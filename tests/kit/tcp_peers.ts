@@ -261,24 +261,70 @@ export async function startLinuxHttpServer(
   return proc;
 }
 
-/** Starts our example HTTP server (examples/http_server.ts) in `ns`, over Deno's net or io-pkt's. */
+/**
+ * Starts one of our example programs (`examples/<file>`) in `ns` (or in this
+ * namespace when `ns` is null) with `env` added, e.g. `{ SOCK: prefix }` with
+ * `--net iopkt` among `args` to reach an io-pkt daemon.
+ */
+export function startExample(
+  ns: Netns | null,
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+): LiveProcess {
+  const cmd = [denoBin(), "run", "-A", `${ROOT}examples/${file}`, ...args];
+  const withEnv = ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd];
+  return ns
+    ? LiveProcess.inNs(ns, withEnv[0], withEnv.slice(1))
+    : LiveProcess.spawn(cmd[0], cmd.slice(1), env);
+}
+
+/**
+ * Starts examples/http_server.ts in `ns` on `bind`:`port` over `net` ("deno",
+ * or "iopkt" with `env.SOCK`); waits until it listens.
+ */
 export async function startExampleHttpServer(
-  ns: Netns,
+  ns: Netns | null,
   opts: { port: number; bind: string; net?: string; env?: Record<string, string> },
 ): Promise<LiveProcess> {
-  const proc = LiveProcess.inNs(ns, denoBin(), [
-    "run",
-    "-A",
-    `${ROOT}examples/http_server.ts`,
+  const proc = startExample(ns, "http_server.ts", [
     "-p",
     String(opts.port),
     "-B",
     opts.bind,
     "--net",
     opts.net ?? "deno",
-  ]);
+  ], opts.env);
   try {
     await proc.waitOutput("listening", (out) => out.includes("listening on"), 30_000);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return proc;
+}
+
+/**
+ * Starts examples/iperf3.ts as a server (`-s --json`, `-1` with `once`) in
+ * `ns` over `net`; waits until it listens. Its result is the last JSON line
+ * of its stdout once a test ends.
+ */
+export async function startExampleIperf3Server(
+  ns: Netns | null,
+  opts: { port: number; bind?: string; once?: boolean; net?: string; env?: Record<string, string> },
+): Promise<LiveProcess> {
+  const proc = startExample(ns, "iperf3.ts", [
+    "-s",
+    "--json",
+    "-p",
+    String(opts.port),
+    ...(opts.bind ? ["-B", opts.bind] : []),
+    ...(opts.once ? ["-1"] : []),
+    "--net",
+    opts.net ?? "deno",
+  ], opts.env);
+  try {
+    await proc.waitOutput("listening", (out) => out.includes("listening"), 30_000);
   } catch (e) {
     await proc.stop();
     throw e;
