@@ -28,6 +28,7 @@
  */
 
 import { FaultyLink } from "./link_faults.ts";
+import { TCP_EVENT, type TcpHandle } from "../../core/socket/tcp_handle.ts";
 
 /** The grid's axes by default. */
 export const GRID_RTTS_MS: readonly number[] = [0, 10, 50, 100, 300];
@@ -36,6 +37,62 @@ export const GRID_REORDERS: readonly number[] = [0, 0.01, 0.03];
 
 /** Moves bytes from `link.a` to `link.b` for `seconds` of virtual time; returns the bytes received. */
 export type Transfer = (link: FaultyLink, seconds: number) => number;
+
+/** Options of {@linkcode tcpBulk}. */
+export interface TcpBulkOptions {
+  /** Address family (default 4). */
+  family?: 4 | 6;
+  /** SO_SNDBUF of the sender and SO_RCVBUF of the receiver (absent: the stack's defaults, auto-tuned). */
+  bufferBytes?: number;
+  /** Congestion control of the sender (`TCP_CONGESTION`; absent: the stack's default). */
+  congestion?: string;
+  /** The port b listens on (default 5001). */
+  port?: number;
+}
+
+/**
+ * A bulk TCP transfer as a {@linkcode Transfer}: b listens, a connects and
+ * keeps its send buffer full, b reads everything as it comes; returns what b
+ * read once `seconds` of virtual time have passed since the connect.
+ */
+export function tcpBulk(opts: TcpBulkOptions = {}): Transfer {
+  const family = opts.family ?? 4, port = opts.port ?? 5001;
+  const to = family === 4 ? "192.0.2.2" : "2001:db8::2";
+  return (link, seconds) => {
+    const server = link.b.openTcp(family);
+    server.bind(to, port);
+    server.listen(1);
+    let conn: TcpHandle | null = null;
+    let got = 0;
+    const sink = new Uint8Array(65536), data = new Uint8Array(65536);
+    const drain = () => {
+      for (let n = conn!.read(sink); n > 0; n = conn!.read(sink)) got += n;
+    };
+    server.onEvent = () => {
+      const c = server.accept();
+      if (c === null) return;
+      conn = c;
+      c.onEvent = drain;
+      drain();
+    };
+    if (opts.bufferBytes !== undefined) server.setOption("SO_RCVBUF", opts.bufferBytes);
+    const client = link.a.openTcp(family);
+    if (opts.bufferBytes !== undefined) client.setOption("SO_SNDBUF", opts.bufferBytes);
+    if (opts.congestion !== undefined) client.setCongestion(opts.congestion);
+    const fill = () => {
+      for (let i = 0; i < 10_000 && client.write(data) > 0; i++) { /* until the buffer is full */ }
+    };
+    client.onEvent = (ev) => {
+      if (ev & (TCP_EVENT.CONNECTED | TCP_EVENT.WRITABLE)) fill();
+    };
+    client.connect(to, port);
+    link.run(link.now + seconds * 1000);
+    client.abort();
+    (conn as TcpHandle | null)?.abort();
+    server.close();
+    return got;
+  };
+}
 
 /** What a grid run does. */
 export interface GridOptions {
