@@ -315,6 +315,7 @@ export class TcpScript {
    */
   expect(checker: Checker, opts: ExpectOptions = {}): DecodedPacket {
     const by = opts.by ?? this.#now;
+    this.#pump(); // what the program's calls sent may wait on an ARP/ND answer
     if (this.seen.length === 0 && by > this.#now) this.#runTo(by, true);
     const got = this.seen.shift();
     if (got === undefined) {
@@ -339,6 +340,7 @@ export class TcpScript {
    * `until` (default now); virtual time ends at `until`.
    */
   expectNone(until = this.#now): void {
+    this.#pump();
     if (this.seen.length === 0 && until > this.#now) this.#runTo(until, true);
     if (this.seen.length > 0) {
       throw new Error(
