@@ -28,7 +28,8 @@
  */
 
 import { FaultyLink } from "./link_faults.ts";
-import { TCP_EVENT, type TcpHandle } from "../../core/socket/tcp_handle.ts";
+import type { TcpHandle } from "../../core/socket/tcp_handle.ts";
+import { startFlow } from "./tcp_bulk.ts";
 
 /** The grid's axes by default. */
 export const GRID_RTTS_MS: readonly number[] = [0, 10, 50, 100, 300];
@@ -51,46 +52,27 @@ export interface TcpBulkOptions {
 }
 
 /**
- * A bulk TCP transfer as a {@linkcode Transfer}: b listens, a connects and
- * keeps its send buffer full, b reads everything as it comes; returns what b
- * read once `seconds` of virtual time have passed since the connect.
+ * A bulk TCP transfer as a {@linkcode Transfer} (a {@linkcode startFlow} of
+ * tests/kit/tcp_bulk.ts from a to b that never ends): returns the bytes b
+ * read, every one checked, once `seconds` of virtual time have passed since
+ * the connect; both ends are then aborted. Throws when a byte came wrong or
+ * a socket reported an error.
  */
 export function tcpBulk(opts: TcpBulkOptions = {}): Transfer {
-  const family = opts.family ?? 4, port = opts.port ?? 5001;
-  const to = family === 4 ? "192.0.2.2" : "2001:db8::2";
   return (link, seconds) => {
-    const server = link.b.openTcp(family);
-    server.bind(to, port);
-    server.listen(1);
-    let conn: TcpHandle | null = null;
-    let got = 0;
-    const sink = new Uint8Array(65536), data = new Uint8Array(65536);
-    const drain = () => {
-      for (let n = conn!.read(sink); n > 0; n = conn!.read(sink)) got += n;
-    };
-    server.onEvent = () => {
-      const c = server.accept();
-      if (c === null) return;
-      conn = c;
-      c.onEvent = drain;
-      drain();
-    };
-    if (opts.bufferBytes !== undefined) server.setOption("SO_RCVBUF", opts.bufferBytes);
-    const client = link.a.openTcp(family);
-    if (opts.bufferBytes !== undefined) client.setOption("SO_SNDBUF", opts.bufferBytes);
-    if (opts.congestion !== undefined) client.setCongestion(opts.congestion);
-    const fill = () => {
-      for (let i = 0; i < 10_000 && client.write(data) > 0; i++) { /* until the buffer is full */ }
-    };
-    client.onEvent = (ev) => {
-      if (ev & (TCP_EVENT.CONNECTED | TCP_EVENT.WRITABLE)) fill();
-    };
-    client.connect(to, port);
+    const flow = startFlow(link, link.a, link.b, {
+      bytes: Infinity,
+      family: opts.family,
+      port: opts.port,
+      buffer: opts.bufferBytes,
+      congestion: opts.congestion,
+    });
     link.run(link.now + seconds * 1000);
-    client.abort();
-    (conn as TcpHandle | null)?.abort();
-    server.close();
-    return got;
+    if (flow.firstBad >= 0) throw new Error(`byte ${flow.firstBad} of the stream came wrong`);
+    if (flow.error !== null) throw new Error(flow.error);
+    flow.sender.abort();
+    (flow.receiver as TcpHandle | null)?.abort();
+    return flow.read;
   };
 }
 
