@@ -3,7 +3,8 @@
  * process, in virtual time: per direction a bandwidth (serialisation), a
  * propagation delay, a drop-tail queue limit, seeded random loss, reordering
  * (a frame held back by N ms or N frames), duplication, and counters of each.
- * Deterministic given the seed; built for bulk TCP (tens of MB at 1 Gbit/s):
+ * Deterministic given the seed (the stacks' TCP and UDP random draws are
+ * seeded from it too); built for bulk TCP (tens of MB at 1 Gbit/s):
  * frames are copied once into a ring per direction (the stack only lends a
  * frame for the `transmit` call) and handed to the receiver from there, with
  * no allocation per frame.
@@ -375,6 +376,12 @@ function copyInto(to: Uint8Array, from: Uint8Array, at: number, length: number):
   else to.set(from.subarray(at, at + length));
 }
 
+/** Replaces a stack's replaceable random sources (TCP, UDP) with seeded ones. */
+export function seedStack(core: StackCore, seed: number): void {
+  core.tcp.protocol.random = mulberry32(seed >>> 0);
+  core.udp.random = mulberry32((seed ^ 0x5bd1e995) >>> 0);
+}
+
 function fill(o: PipeOptions): Required<PipeOptions> {
   return {
     rate: o.rate ?? 0,
@@ -466,6 +473,10 @@ export class FaultyLink {
       this.frames++;
       this.#coreB.receive(this.#ifB, bytes, offset, length);
     };
+    // The stacks' own draws (ISS, timestamp offsets, ephemeral ports) from the seed too:
+    // a run then repeats exactly even where the engine's behaviour depends on them.
+    seedStack(this.#coreA, seed * 4 + 3);
+    seedStack(this.#coreB, seed * 4 + 4);
     this.#setUp();
     this.ab.set({ ...opts.both, ...opts.ab });
     this.ba.set({ ...opts.both, ...opts.ba });

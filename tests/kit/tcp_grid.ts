@@ -28,6 +28,8 @@
  */
 
 import { FaultyLink } from "./link_faults.ts";
+import type { TcpHandle } from "../../core/socket/tcp_handle.ts";
+import { startFlow } from "./tcp_bulk.ts";
 
 /** The grid's axes by default. */
 export const GRID_RTTS_MS: readonly number[] = [0, 10, 50, 100, 300];
@@ -36,6 +38,43 @@ export const GRID_REORDERS: readonly number[] = [0, 0.01, 0.03];
 
 /** Moves bytes from `link.a` to `link.b` for `seconds` of virtual time; returns the bytes received. */
 export type Transfer = (link: FaultyLink, seconds: number) => number;
+
+/** Options of {@linkcode tcpBulk}. */
+export interface TcpBulkOptions {
+  /** Address family (default 4). */
+  family?: 4 | 6;
+  /** SO_SNDBUF of the sender and SO_RCVBUF of the receiver (absent: the stack's defaults, auto-tuned). */
+  bufferBytes?: number;
+  /** Congestion control of the sender (`TCP_CONGESTION`; absent: the stack's default). */
+  congestion?: string;
+  /** The port b listens on (default 5001). */
+  port?: number;
+}
+
+/**
+ * A bulk TCP transfer as a {@linkcode Transfer} (a {@linkcode startFlow} of
+ * tests/kit/tcp_bulk.ts from a to b that never ends): returns the bytes b
+ * read, every one checked, once `seconds` of virtual time have passed since
+ * the connect; both ends are then aborted. Throws when a byte came wrong or
+ * a socket reported an error.
+ */
+export function tcpBulk(opts: TcpBulkOptions = {}): Transfer {
+  return (link, seconds) => {
+    const flow = startFlow(link, link.a, link.b, {
+      bytes: Infinity,
+      family: opts.family,
+      port: opts.port,
+      buffer: opts.bufferBytes,
+      congestion: opts.congestion,
+    });
+    link.run(link.now + seconds * 1000);
+    if (flow.firstBad >= 0) throw new Error(`byte ${flow.firstBad} of the stream came wrong`);
+    if (flow.error !== null) throw new Error(flow.error);
+    flow.sender.abort();
+    (flow.receiver as TcpHandle | null)?.abort();
+    return flow.read;
+  };
+}
 
 /** What a grid run does. */
 export interface GridOptions {

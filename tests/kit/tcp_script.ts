@@ -29,7 +29,8 @@
  * @module
  */
 
-import { Stack } from "../../core/stack.ts";
+import { Stack, stackCore } from "../../core/stack.ts";
+import { seedStack } from "./link_faults.ts";
 import { DEFAULT_STACK_CONFIG, type StackConfig } from "../../core/config.ts";
 import { IFF } from "../../core/link/if_flags.ts";
 import type { AttachedInterface } from "../../core/link/driver.ts";
@@ -65,6 +66,8 @@ export interface ScriptOptions {
   mtu?: number;
   /** What `expect` sees: TCP segments only (default), or every IP packet but ND/MLD/IGMP. */
   see?: "tcp" | "ip";
+  /** Seed of the stack's TCP and UDP random draws (ISS, ports; default 1). */
+  seed?: number;
   /** Default port of the stack (80) and of the peer (40000) in `send`. */
   stackPort?: number;
   peerPort?: number;
@@ -176,6 +179,7 @@ export class TcpScript {
       transmit: (frame) => this.#fromStack(frame),
     }, { prefix: "en" });
     this.ifName = this.#port.name;
+    seedStack(stackCore(this.stack), opts.seed ?? 1);
     if (v6) this.stack.sysctl.set("net.inet6.ip6.dad_count", "0");
     this.stack.setFlags(this.ifName, IFF.UP, 0);
     if (v6) {
@@ -311,6 +315,7 @@ export class TcpScript {
    */
   expect(checker: Checker, opts: ExpectOptions = {}): DecodedPacket {
     const by = opts.by ?? this.#now;
+    this.#pump(); // what the program's calls sent may wait on an ARP/ND answer
     if (this.seen.length === 0 && by > this.#now) this.#runTo(by, true);
     const got = this.seen.shift();
     if (got === undefined) {
@@ -335,6 +340,7 @@ export class TcpScript {
    * `until` (default now); virtual time ends at `until`.
    */
   expectNone(until = this.#now): void {
+    this.#pump();
     if (this.seen.length === 0 && until > this.#now) this.#runTo(until, true);
     if (this.seen.length > 0) {
       throw new Error(

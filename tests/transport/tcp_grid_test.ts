@@ -2,7 +2,10 @@
  * The throughput grid (tests/kit/tcp_grid.ts) before the TCP engine: the
  * ideal's arithmetic, the snapshot's verdicts, and a whole grid with a
  * stand-in transfer (UDP paced at the line rate) over the faulty link,
- * compared exactly with tests/transport/snapshots/udp_line_rate_grid.txt.
+ * compared exactly with tests/transport/snapshots/udp_line_rate_grid.txt;
+ * then the same grid with the TCP engine's bulk transfer, compared with
+ * tcp_bulk_grid.txt (after a change to the engine, look at the differences
+ * and accept them with UPDATE_SNAPSHOTS=1 bin/test tests/transport/tcp_grid_test.ts).
  */
 import assert from "node:assert/strict";
 import {
@@ -12,6 +15,7 @@ import {
   type GridCell,
   idealGoodput,
   runGrid,
+  tcpBulk,
 } from "../kit/tcp_grid.ts";
 import type { FaultyLink } from "../kit/link_faults.ts";
 
@@ -99,4 +103,26 @@ Deno.test("grid: UDP at the line rate over every RTT x loss x reordering matches
   );
   assert.equal(at(10, 0, 0.03).bytes, at(10, 0, 0).bytes, "reordering loses nothing");
   checkSnapshot("udp_line_rate_grid", formatGrid(cells, about));
+});
+
+Deno.test("grid: bulk TCP over every RTT x loss x reordering matches its snapshot exactly", () => {
+  const buffer = 256 * 1024;
+  const about = {
+    transfer: "tcpBulk, IPv4, SO_SNDBUF = SO_RCVBUF = 256 KiB, default congestion control",
+    rate: "10 Mbit/s",
+    seconds: 3,
+    queue: "max(BDP, 64 KiB) each way",
+    ideal: "min(rate, 256 KiB / RTT, 1448 / RTT x 1.22 / sqrt(p))",
+  };
+  const cells = runGrid({
+    transfer: tcpBulk({ bufferBytes: buffer }),
+    seconds: 3,
+    rate: 1.25e6,
+    bufferBytes: buffer,
+    mss: 1448,
+    seed: 1,
+  });
+  assert.equal(cells.length, 60);
+  assert.ok(cells.every((c) => c.bytes > 0), "every cell moved data");
+  checkSnapshot("tcp_bulk_grid", formatGrid(cells, about));
 });

@@ -12,6 +12,7 @@ import {
   decodeIpPacket,
   dst,
   flags,
+  flagsInclude,
   icmp,
   ipv4,
   ipv6,
@@ -22,6 +23,7 @@ import {
   runChecks,
   sackBlocks,
   sackPermitted,
+  sentAt,
   seq,
   src,
   tcp,
@@ -223,6 +225,86 @@ Deno.test("scripted peer: time advances through the stack's timers and stops whe
   assert.ok(p.at > 10_000 && p.at <= 120_000, `sent at ${p.at}`);
   assert.equal(ctx.now, p.at, "time stopped where the packet came out");
   assert.throws(() => ctx.advanceTo(p.at - 1), /cannot go back in time/);
+});
+
+Deno.test({
+  name:
+    "scripted peer with the engine: passive open, a byte stream each way, close (both families)",
+  ignore: !hasTcp(new TcpScript().stack),
+  fn() {
+    for (const family of [4, 6] as const) {
+      const ctx = new TcpScript({ family });
+      const listener = ctx.stack.openTcp(family);
+      listener.bind(null, 80);
+      listener.listen(8);
+      ctx.send({ flags: "S", seq: 1000, options: SYN_OPTIONS });
+      const synAck = ctx.expect(
+        tcp(
+          flags("SA"),
+          ack(1001),
+          mss(family === 4 ? 1460 : 1440),
+          sackPermitted(),
+          timestamps({ ecr: 1 }),
+        ),
+      );
+      const iss = synAck.tcp!.seq, ts = synAck.tcp!.options.tsVal;
+      ctx.send({ flags: "A", seq: 1001, ack: iss + 1, options: { timestamps: [2, ts] }, at: 10 });
+      ctx.expectNone(20);
+      const conn = listener.accept()!;
+      assert.equal(conn.state, "ESTABLISHED");
+
+      ctx.send({
+        flags: "PA",
+        seq: 1001,
+        ack: iss + 1,
+        payload: "hello",
+        options: { timestamps: [3, ts] },
+      });
+      ctx.expect(tcp(flags("A"), seq(iss + 1), ack(1006), payloadLen(0)), { by: 500 });
+      const buf = new Uint8Array(16);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, conn.read(buf))), "hello");
+      conn.write(new TextEncoder().encode("world"));
+      ctx.expect(tcp(flagsInclude("A"), seq(iss + 1), ack(1006), payload("world")));
+
+      // The FIN acknowledges "world" too, before the retransmission timer runs out.
+      ctx.send({ flags: "FA", seq: 1006, ack: iss + 6, options: { timestamps: [4, ts] }, at: 100 });
+      ctx.expect(tcp(flags("A"), seq(iss + 6), ack(1007)), { by: 1000 });
+      assert.equal(conn.read(buf), -1, "end of stream");
+      conn.close();
+      ctx.expect(tcp(flags("FA"), seq(iss + 6), ack(1007)));
+      ctx.send({ flags: "A", seq: 1007, ack: iss + 7, options: { timestamps: [5, ts] }, at: 150 });
+      ctx.expectNone(5000);
+      assert.equal(conn.state, "CLOSED");
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "scripted peer with the engine: an unanswered SYN is sent again after 1, 2, 4 s (expect waits through the timers)",
+  ignore: !hasTcp(new TcpScript().stack),
+  fn() {
+    const ctx = new TcpScript({ family: 4 });
+    const client = ctx.stack.openTcp(4);
+    client.connect(ctx.peerAddr, 80);
+    const syn = ctx.expect(
+      ipv4(src("192.0.2.1"), dst("192.0.2.2"), tcp(flags("S"), sentAt(0))),
+    );
+    for (const t of [1000, 3000, 7000]) {
+      ctx.expect(tcp(flags("S"), seq(syn.tcp!.seq), sentAt(t)), { by: 10_000 });
+    }
+    // The peer answers at last: the handshake completes with an ACK of its SYN.
+    ctx.send({
+      flags: "SA",
+      seq: 5000,
+      ack: syn.tcp!.seq + 1,
+      dstPort: syn.tcp!.srcPort,
+      srcPort: 80,
+      at: 7500,
+    });
+    ctx.expect(tcp(flags("A"), seq(syn.tcp!.seq + 1), ack(5001)));
+    assert.equal(client.state, "ESTABLISHED");
+  },
 });
 
 // ---------------------------------------------------------------------------
