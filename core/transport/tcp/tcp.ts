@@ -165,9 +165,8 @@ export class TcpProtocol implements TransportProtocol {
   readonly receiver: TcpReceiver;
   readonly timers: TcpTimers;
   readonly recovery: TcpRecovery;
-  readonly listen: TcpListen;
-  /** Random numbers in [0, 1) (replaceable for tests). */
-  random: () => number = Math.random;
+  #listen: TcpListen;
+  #random: () => number = Math.random;
   /** `net.inet.tcp.do_loopback_cksum`, read once per turn of input. */
   doLoopbackChecksum = 0;
 
@@ -194,8 +193,30 @@ export class TcpProtocol implements TransportProtocol {
     this.recovery = new TcpRecovery(this);
     const secret = new Uint8Array(16);
     crypto.getRandomValues(secret);
-    this.listen = new TcpListen(this, secret);
+    this.#listen = new TcpListen(this, secret);
     this.doLoopbackChecksum = this.settings.doLoopbackCksum;
+  }
+
+  /** The listeners' SYN cache, cookies and keyed numbers. */
+  get listen(): TcpListen {
+    return this.#listen;
+  }
+
+  /** Random numbers in [0, 1): ephemeral port starts, and the secret keying ISNs and cookies. */
+  get random(): () => number {
+    return this.#random;
+  }
+
+  /**
+   * Replaces the random source (tests and simulations seed it, so runs repeat):
+   * the secret behind ISNs, timestamp offsets, SYN cookies and the SYN cache
+   * is drawn from it anew (the SYN cache starts empty).
+   */
+  set random(fn: () => number) {
+    this.#random = fn;
+    const secret = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) secret[i] = Math.floor(fn() * 256);
+    this.#listen = new TcpListen(this, secret);
   }
 
   // -------------------------------------------------------------------------
