@@ -254,11 +254,14 @@ export class StackCore implements StackContext {
   leave(): void {
     if (--this.#depth > 0) return;
     this.#depth = 0;
+    const tcp = this.tcp.protocol;
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
-      if (this.#loopCount === 0 && !this.wakes.pending) return;
+      if (this.#loopCount === 0 && !this.wakes.pending && !tcp.outputWaiting) return;
       this.#depth = 1;
       try {
+        tcp.flushPending();
         this.#drainLoop();
+        tcp.flushPending();
       } finally {
         this.#depth = 0;
       }
@@ -330,6 +333,7 @@ export class StackCore implements StackContext {
       name: iface.name,
       index: iface.index,
       receive: (frame) => this.receive(iface, frame, 0, frame.length),
+      batch: (fn) => this.run(fn),
       setLinkActive: (active) => {
         iface.linkActive = active;
       },

@@ -73,6 +73,11 @@ export interface AttachedInterface {
   readonly index: number;
   /** Hands a received frame to the stack. */
   receive(frame: Uint8Array): void;
+  /**
+   * Runs `fn` (which hands over a batch of frames) as one turn of the stack:
+   * what the frames cause (TCP's ACKs, wake-ups) is settled once, after the batch.
+   */
+  batch(fn: () => void): void;
   /** Reports carrier. */
   setLinkActive(active: boolean): void;
 }

@@ -36,6 +36,8 @@ export interface FdReaderOptions {
   datagram?: boolean;
   /** Called per frame on this thread; the view is valid only during the call. */
   onFrame: FrameCallback;
+  /** Runs each batch of deliveries (the interface's `batch`: one stack turn per batch). */
+  batch?: (deliver: () => void) => void;
   /** Called once if reading ends by itself; the Linux errno (0: end of file). */
   onExit?: (linuxErrno: number) => void;
   /** Where problems are told (a throwing `onFrame`, a Worker that fails); default console.error. */
@@ -77,6 +79,7 @@ export class FdReader {
     // The consumer first, the lease last: once the pool has the descriptor, nothing here throws
     // (a lease lost to an exception would leave a Worker reading a descriptor its owner closes).
     this.#reader = new FrameRingReader(this.ring, opts.onFrame, {
+      wrap: opts.batch,
       onProducerExit: opts.onExit,
       onError: (e) => log(`frame callback threw: ${e instanceof Error ? e.stack : e}`),
       onSpace: () => this.#lease.wake(),

@@ -287,6 +287,8 @@ export interface FrameRingReaderOptions {
    * work (timers, the control socket); default four times the slot count.
    */
   turnBudget?: number;
+  /** Runs each batch's deliveries (the stack's `batch`: one turn for the whole batch). */
+  wrap?: (deliver: () => void) => void;
   /** Called once per batch with the number of frames it delivered (for tests and tracing). */
   onBatch?: (frames: number) => void;
   /** Told when a frame callback throws (the frame is lost, reception goes on); default console.error. */
@@ -359,11 +361,16 @@ export class FrameRingReader {
     const n = (head - tail) | 0;
     if (n === 0) return 0;
     try {
-      while (tail !== head) {
-        const i = tail & this.#mask;
-        tail = (tail + 1) | 0; // first, so a throwing callback still frees its slot
-        this.#onFrame(ring.slotViews[i].subarray(0, ring.lengths[i]));
-      }
+      const deliver = () => {
+        while (tail !== head) {
+          const i = tail & this.#mask;
+          tail = (tail + 1) | 0; // first, so a throwing callback still frees its slot
+          this.#onFrame(ring.slotViews[i].subarray(0, ring.lengths[i]));
+        }
+      };
+      const wrap = this.#opts.wrap;
+      if (wrap) wrap(deliver);
+      else deliver();
     } finally {
       // Free the slots even when a callback throws, so the producer never deadlocks.
       this.#tail = tail;

@@ -162,6 +162,7 @@ export async function attachTunTap(
     slots: opts.ring,
     maxFrame,
     onFrame: (frame) => iface.receive(frame),
+    batch: (deliver) => iface.batch(deliver),
     log: (m) => host.log(`${iface.name}: ${m}`),
     pool: host.readerPool,
     onExit: (e) => {

@@ -35,6 +35,14 @@ export class FakeIface implements AttachedInterface {
     this.onFrame?.(frame, this);
   }
 
+  /** Batches handed over (the driver runs each through here). */
+  batches = 0;
+
+  batch(fn: () => void): void {
+    this.batches++;
+    fn();
+  }
+
   /** Records carrier. */
   setLinkActive(active: boolean): void {
     this.linkActive = active;

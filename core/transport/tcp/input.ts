@@ -43,7 +43,7 @@ export class TcpInput {
         st.rcvduppack++;
         st.rcvdupbyte += seg.dataLength;
         c.ackNow = true;
-        tcp.output.output(c);
+        tcp.outputLater(c);
         return;
       }
     }
@@ -61,7 +61,7 @@ export class TcpInput {
         c.dsackEnd = (seg.seq + seg.dataLength) >>> 0;
       }
       c.ackNow = true;
-      tcp.output.output(c);
+      tcp.outputLater(c);
       return;
     }
     // RFC 5961 §3.2: a reset is taken only at exactly rcv_nxt; in window, it earns a challenge ACK.
@@ -103,7 +103,7 @@ export class TcpInput {
     }
     if (c.dead) return;
     tcp.timers.restartKeepalive(c, now);
-    tcp.output.output(c);
+    tcp.outputLater(c);
   }
 
   /** The ACK field in each synchronized state; false when the segment ends here. */
@@ -117,7 +117,7 @@ export class TcpInput {
       case TCPS.CLOSING:
       case TCPS.LAST_ACK: {
         if (!tcp.sender.processAck(c, seg, now)) {
-          tcp.output.output(c);
+          tcp.outputLater(c);
           return false;
         }
         const finAcked = c.finSent && c.sndUna === c.sndMax;

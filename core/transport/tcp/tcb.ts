@@ -115,6 +115,8 @@ export class TcpConnection implements Wakeable {
   // --- Flags
   /** Send an ACK at the next output (no delay). */
   ackNow = false;
+  /** Waiting for output at the end of the stack's turn (input's answer, once per batch). */
+  outputPending = false;
   /** Segments received since the last ACK sent (ACK every second full segment). */
   unackedSegments = 0;
   /** The application asked for a FIN (shutdown or close). */

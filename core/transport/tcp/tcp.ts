@@ -175,6 +175,8 @@ export class TcpProtocol implements TransportProtocol {
   readonly #opts4: Ip4SendOptions = { src: null };
   readonly #opts6: Ip6SendOptions = { src: null };
   readonly #scratch = new IpAddr();
+  /** Connections input wants output from, served once at the end of the turn. */
+  readonly #pending: TcpConnection[] = [];
   #resetSecond = -1;
   #resetsThisSecond = 0;
   #challengeSecond = -1;
@@ -314,6 +316,35 @@ export class TcpProtocol implements TransportProtocol {
       return;
     }
     c.softError = e.errno;
+  }
+
+  /**
+   * Output for `c` once the current turn's input is done: a batch of
+   * segments from the driver gets one answer (one ACK for many segments, as
+   * Linux's GRO gives; one burst of data for many ACKs).
+   */
+  outputLater(c: TcpConnection): void {
+    if (c.outputPending) return;
+    c.outputPending = true;
+    this.#pending.push(c);
+  }
+
+  /** Runs the output input deferred (the stack calls it as a turn ends); whether any ran. */
+  flushPending(): boolean {
+    const q = this.#pending;
+    if (q.length === 0) return false;
+    for (let i = 0; i < q.length; i++) {
+      const c = q[i];
+      c.outputPending = false;
+      if (!c.dead) this.output.output(c);
+    }
+    q.length = 0;
+    return true;
+  }
+
+  /** Whether output waits for the end of the turn. */
+  get outputWaiting(): boolean {
+    return this.#pending.length > 0;
   }
 
   // -------------------------------------------------------------------------
