@@ -54,7 +54,11 @@ export const HOP_KIND = {
   request: 0x51,
   /** Daemon to program: the answer to the oldest unanswered request. */
   reply: 0x52,
-  /** Both ways: one datagram (sockaddr, then payload). */
+  /**
+   * Both ways: one datagram (sockaddr, then payload); on a stream socket,
+   * the next bytes of the stream (no sockaddr), and an empty body is the end
+   * of the stream (the program's `shutdown(SHUT_WR)`, the peer's FIN).
+   */
   data: 0x44,
   /** Daemon to program: an error beside the data. */
   error: 0x45,
@@ -69,6 +73,12 @@ export const HOP_OP = {
   getsockopt: 5,
   getsockname: 6,
   getpeername: 7,
+  /** Stream sockets: `listen(backlog)`. */
+  listen: 8,
+  /** Stream sockets: the next connection from the accept queue, held for a `claim`. */
+  accept: 9,
+  /** Stream sockets: this connection takes the accepted socket named by a token. */
+  claim: 10,
 } as const;
 
 /** What an error frame reports. */
@@ -88,6 +98,14 @@ export const AF_INET6 = 24;
 export const SOCK_DGRAM = 2;
 /** `IPPROTO_UDP`. */
 export const IPPROTO_UDP = 17;
+/** `SOCK_STREAM`. */
+export const SOCK_STREAM = 1;
+/** `IPPROTO_TCP` (also the option level of TCP's options). */
+export const IPPROTO_TCP = 6;
+/** Largest data frame body on a stream socket: a 64 KiB write is one frame. */
+export const HOP_STREAM_MAX_DATA = 65_536;
+/** Bytes of an accept token (random, so no other program can claim the socket). */
+export const HOP_TOKEN = 8;
 
 /** Option levels as NetBSD numbers them. */
 export const SOL_SOCKET = 0xffff;
@@ -102,7 +120,9 @@ export const HOP_OPTIONS: readonly {
   member?: "join" | "leave";
 }[] = [
   { level: SOL_SOCKET, name: 0x0004, option: "SO_REUSEADDR" },
+  { level: SOL_SOCKET, name: 0x0008, option: "SO_KEEPALIVE" },
   { level: SOL_SOCKET, name: 0x0020, option: "SO_BROADCAST" },
+  { level: SOL_SOCKET, name: 0x0080, option: "SO_LINGER" },
   { level: SOL_SOCKET, name: 0x0200, option: "SO_REUSEPORT" },
   { level: SOL_SOCKET, name: 0x1001, option: "SO_SNDBUF" },
   { level: SOL_SOCKET, name: 0x1002, option: "SO_RCVBUF" },
@@ -122,6 +142,11 @@ export const HOP_OPTIONS: readonly {
   { level: IPPROTO_IPV6, name: 12, option: "IPV6_JOIN_GROUP", member: "join" },
   { level: IPPROTO_IPV6, name: 13, option: "IPV6_LEAVE_GROUP", member: "leave" },
   { level: IPPROTO_IPV6, name: 27, option: "IPV6_V6ONLY" },
+  { level: IPPROTO_TCP, name: 0x01, option: "TCP_NODELAY" },
+  { level: IPPROTO_TCP, name: 0x02, option: "TCP_MAXSEG" },
+  { level: IPPROTO_TCP, name: 0x03, option: "TCP_KEEPIDLE" },
+  { level: IPPROTO_TCP, name: 0x05, option: "TCP_KEEPINTVL" },
+  { level: IPPROTO_TCP, name: 0x06, option: "TCP_KEEPCNT" },
 ];
 
 /** The option with these numbers, or undefined. */
