@@ -57,6 +57,7 @@ import type { ProtoCounters } from "./stats.ts";
 import type { SysctlTree } from "./sysctl.ts";
 import type { RawDatagram } from "./socket/raw.ts";
 import type { UdpHandle } from "./socket/udp_handle.ts";
+import type { TcpHandle } from "./socket/tcp_handle.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
 import type { RouteOut } from "./net/route_out.ts";
 import { type AttachNaming, StackCore } from "./stack_core.ts";
@@ -328,6 +329,17 @@ export class Stack {
    */
   openUdp(family: 4 | 6, opts: { privileged?: boolean } = {}): UdpHandle {
     return this.#core.udp.open(family, { privileged: opts.privileged ?? true });
+  }
+
+  /**
+   * Opens a TCP socket (`family` 4 or 6): bind, listen, accept, connect,
+   * read, write, shutdownWrite, close, options, with an `onEvent` wake-up;
+   * nothing blocks, each call is a turn of the stack and throws an
+   * `ErrnoError` on failure (see `core/socket/tcp_handle.ts`). Privileged
+   * (ports below 1024) unless the program says otherwise.
+   */
+  openTcp(family: 4 | 6, opts: { privileged?: boolean } = {}): TcpHandle {
+    return this.#core.tcp.open(family, { privileged: opts.privileged ?? true });
   }
 
   /** Sends `data` (what follows the IP header) from a raw socket to `addr`; returns bytes sent. */

@@ -40,10 +40,13 @@ import { UdpProtocol } from "./transport/udp.ts";
 import { IgmpLayer } from "./net/igmp.ts";
 import { MldLayer } from "./net/mld.ts";
 import { UdpSockets } from "./socket/udp_sockets.ts";
+import { TcpSockets } from "./socket/tcp_sockets.ts";
+import { TcpProtocol } from "./transport/tcp/tcp.ts";
 import { GroupMemberships } from "./socket/groups.ts";
 import { IPPROTO } from "./wire/ipv4.ts";
 import type { IpAddr } from "./net/inet_addr.ts";
 import type { RouteOut } from "./net/route_out.ts";
+import type { TcpPcbSource } from "./control/tcp_pcb_info.ts";
 
 /** Most raw sockets open at once. */
 const MAX_RAW_SOCKETS = 256;
@@ -98,6 +101,8 @@ export class StackCore implements StackContext {
   readonly groups = new GroupMemberships();
   /** UDP sockets: `udp.open(4 | 6)` gives a socket handle (core/socket/udp_handle.ts). */
   readonly udp: UdpSockets;
+  /** TCP sockets: `tcp.open(4 | 6)` gives a socket handle (core/socket/tcp_handle.ts). */
+  readonly tcp: TcpSockets;
   readonly ether: EtherLayer;
   readonly arp: ArpLayer;
   readonly ip4: Ipv4Layer;
@@ -107,6 +112,8 @@ export class StackCore implements StackContext {
   readonly igmp: IgmpLayer;
   /** MLDv1 host reports (socket groups, solicited-node groups); null on a v4 stack. */
   readonly mld: MldLayer | null;
+  /** Where `netstat` reads TCP connections: the TCP side registers itself here (none: no TCP rows). */
+  tcpPcbSource: TcpPcbSource | null = null;
   #clock: (() => number) | null;
   #virtualNow = 0;
   #ifaces: NetInterface[] = [];
@@ -166,6 +173,10 @@ export class StackCore implements StackContext {
     const udp = new UdpProtocol(this, this);
     this.protocols.register(IPPROTO.UDP, opts.inet6 ? [4, 6] : [4], udp);
     this.udp = new UdpSockets(udp, this);
+    const tcp = new TcpProtocol(this, this);
+    this.protocols.register(IPPROTO.TCP, opts.inet6 ? [4, 6] : [4], tcp);
+    this.tcp = new TcpSockets(tcp, this);
+    this.tcpPcbSource = this.tcp;
     this.igmp = new IgmpLayer(this, this.ip4);
     this.protocols.register(IPPROTO.IGMP, [4], this.igmp);
     this.mld = this.ip6 ? new MldLayer(this, this.ip6) : null;

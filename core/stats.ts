@@ -175,6 +175,30 @@ export class TcpStats {
   ecn_ce = 0;
   ecn_ect = 0;
   pmtublackhole = 0;
+  // Past NetBSD 4's structure: counters later stacks keep (FreeBSD's SACK
+  // names, RFC 5961's challenge ACKs); `netstat -s` prints them only when not 0.
+  /** Fast retransmits (three duplicate ACKs or SACK loss detection). */
+  sndrexmitfast = 0;
+  /** SACK recovery episodes entered. */
+  sack_recovery_episode = 0;
+  /** Segments retransmitted during SACK recovery. */
+  sack_rexmits = 0;
+  /** Bytes retransmitted during SACK recovery. */
+  sack_rexmit_bytes = 0;
+  /** SACK options received. */
+  sack_rcv_blocks = 0;
+  /** SACK options sent. */
+  sack_send_blocks = 0;
+  /** Times the SACK scoreboard was full (`net.inet.tcp.sack.maxholes`). */
+  sack_sboverflow = 0;
+  /** RSTs inside the window but not at `rcv_nxt` (RFC 5961 §3: answered by a challenge ACK). */
+  rcvbadrst = 0;
+  /** SYNs on a synchronised connection (RFC 5961 §4: answered by a challenge ACK). */
+  rcvbadsynest = 0;
+  /** Challenge ACKs sent (RFC 5961). */
+  challenge_ack = 0;
+  /** Challenge ACKs not sent: over `net.inet.tcp.ackdropppslimit`. */
+  challenge_ack_limited = 0;
 }
 
 /** `struct udpstat`: the `udps_*` counters. */

@@ -58,6 +58,15 @@ export const SYSCTL_OSTYPE = "QNX";
  */
 export const SYSCTL_OSRELEASE = "7.1.0";
 
+/**
+ * `net.inet.tcp.congctl.available`: the congestion-control algorithms this
+ * stack has, in the order NetBSD lists them (registration order, one space
+ * between). The TCP side must offer each of these names.
+ */
+export const TCP_CONGCTL_AVAILABLE: readonly string[] = ["newreno", "cubic"];
+/** `net.inet.tcp.congctl.selected` at start (NetBSD: newreno; this stack: CUBIC, RFC 9438). */
+export const TCP_CONGCTL_DEFAULT = "cubic";
+
 /** The longest string a string node holds (MAXHOSTNAMELEN less the NUL). */
 const MAX_STRING = 255;
 /** IPPORT_RESERVED and the reserved-port window NetBSD enforces. */
@@ -114,6 +123,8 @@ interface Decl {
   value?: number | string;
   readonly?: boolean;
   check?: Check;
+  /** For a string leaf: true when `s` may be stored. */
+  valid?: (s: string) => boolean;
   /** Full name of the leaf whose variable this one shares. */
   shares?: string;
   /** Shares and is skipped by tree walks (see {@linkcode SysctlNodeInfo}). */
@@ -149,8 +160,14 @@ function table(name: string, desc: string): Decl {
   return { name, type: "struct", desc, readonly: true };
 }
 
-function str(name: string, value: string, desc: string, readonly = false): Decl {
-  return { name, type: "string", desc, value, readonly };
+function str(
+  name: string,
+  value: string,
+  desc: string,
+  readonly = false,
+  valid?: (s: string) => boolean,
+): Decl {
+  return { name, type: "string", desc, value, readonly, valid };
 }
 
 const nonNeg = range(0);
@@ -288,7 +305,8 @@ function icmpDecl(): Decl {
 
 /**
  * net.inet.tcp: TCPCTL_* numbers first (rfc1323 1 ... drop_synfin 41), then
- * the CTL_CREATE nodes in creation order (pcblist ... abc).
+ * the CTL_CREATE nodes in creation order (pcblist ... abc), then what this
+ * stack adds from later NetBSD (congctl, keepinit, msl, ackdropppslimit).
  */
 function tcpDecl(): Decl {
   return node("tcp", "TCP related settings", [
@@ -340,10 +358,12 @@ function tcpDecl(): Decl {
     table("stats", "TCP statistics"),
     flag("drop_synfin", 0, "Drop SYN packets if FIN is also set"),
     table("pcblist", "TCP protocol control block list"),
-    flag("recvbuf_auto", 0, "Enable automatic receive buffer sizing (experimental)"),
+    // QNX ships 0 for both (NetBSD 6+ ships recvbuf_auto 1): this stack turns
+    // both on so that one stream fills a long fat path with default settings.
+    flag("recvbuf_auto", 1, "Enable automatic receive buffer sizing (experimental)"),
     int("recvbuf_inc", 16384, "Incrementor step size of automatic receive buffer", nonNeg),
     int("recvbuf_max", 262144, "Max size of automatic receive buffer", nonNeg),
-    flag("sendbuf_auto", 0, "Enable automatic send buffer sizing (experimental)"),
+    flag("sendbuf_auto", 1, "Enable automatic send buffer sizing (experimental)"),
     int("sendbuf_inc", 8192, "Incrementor step size of automatic send buffer", nonNeg),
     int("sendbuf_max", 262144, "Max size of automatic send buffer", nonNeg),
     node("ecn", "RFC3168 Explicit Congestion Notification", [
@@ -360,6 +380,32 @@ function tcpDecl(): Decl {
       flag("enable", 1, "Enable RFC3465 Appropriate Byte Counting"),
       flag("aggressive", 1, "1: L=2*SMSS 0: L=1*SMSS"),
     ]),
+    // Names io-pkt lacks, from NetBSD 5-7, after io-pkt's own (see the README).
+    node("congctl", "TCP Congestion Control", [
+      str(
+        "available",
+        TCP_CONGCTL_AVAILABLE.join(" "),
+        "Available Congestion Control Mechanisms",
+        true,
+      ),
+      str(
+        "selected",
+        TCP_CONGCTL_DEFAULT,
+        "Selected Congestion Control Mechanism",
+        false,
+        (name) => TCP_CONGCTL_AVAILABLE.includes(name),
+      ),
+    ]),
+    // TCPTV_KEEP_INIT: 75 s in slow ticks.
+    int("keepinit", 150, "Ticks before initial tcp connection times out", range(1)),
+    // Seconds (NetBSD 6+); io-pkt's TIME_WAIT is a fixed 2 * 30 s.
+    int("msl", 30, "Maximum Segment Life", nonNeg),
+    int(
+      "ackdropppslimit",
+      100,
+      "Maximum number of challenge ACKs (RFC 5961) and ACKs to dropped segments to send per second",
+      pps,
+    ),
   ]);
 }
 
@@ -625,6 +671,7 @@ export class SysctlTree {
       next = r.value;
     } else {
       if (value.length > MAX_STRING || value.includes("\0")) throw new ErrnoError("EINVAL", name);
+      if (d.valid && !d.valid(value)) throw new ErrnoError("EINVAL", name);
       next = value;
     }
     const cell = e.cell;

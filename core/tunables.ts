@@ -5,6 +5,9 @@
  * sysctl leaf name in camelCase (`net.inet.ip.random_id` is `ip.randomId`);
  * {@linkcode TUNABLE_NAMES} maps every field to its name.
  *
+ * String knobs mirror as strings (`tcp.congctl` is
+ * `net.inet.tcp.congctl.selected`).
+ *
  * The {@linkcode SysctlTree} keeps the fields current: they start from the
  * tree's values and follow every write ({@linkcode SysctlTree.mirror}),
  * through either name of a shared variable (`net.inet6.udp6.do_loopback_cksum`
@@ -62,6 +65,60 @@ export class UdpTunables {
   checksum = 1;
 }
 
+/**
+ * `net.inet.tcp.*`. Units as the sysctls have them: bytes for buffers and
+ * segment sizes, segments for the initial windows, slow ticks (PR_SLOWHZ = 2
+ * a second, so 150 = 75 s) for `keep*`, seconds for `msl`, packets a second
+ * for the `*ppslimit`s (-1 unlimited), and `delackTicks` in fast ticks.
+ */
+export class TcpTunables {
+  rfc1323 = 0;
+  sendspace = 0;
+  recvspace = 0;
+  mssdflt = 0;
+  synCacheLimit = 0;
+  synBucketLimit = 0;
+  initWin = 0;
+  mssIfmtu = 0;
+  sackEnable = 0;
+  /** SACK holes kept per connection. */
+  maxholes = 0;
+  /** SACK holes kept by all connections together. */
+  sackGlobalmaxholes = 0;
+  winScale = 0;
+  timestamps = 0;
+  ackOnPush = 0;
+  keepidle = 0;
+  keepintvl = 0;
+  keepcnt = 0;
+  logRefused = 0;
+  initWinLocal = 0;
+  rstppslimit = 0;
+  delackTicks = 0;
+  /** Size the socket buffers' high-water marks from the peer's MSS (QNX). */
+  hiwatAdjust = 0;
+  doLoopbackCksum = 0;
+  dropSynfin = 0;
+  recvbufAuto = 0;
+  recvbufInc = 0;
+  recvbufMax = 0;
+  sendbufAuto = 0;
+  sendbufInc = 0;
+  sendbufMax = 0;
+  ecnEnable = 0;
+  ecnMaxretries = 0;
+  abcEnable = 0;
+  abcAggressive = 0;
+  /** `net.inet.tcp.congctl.selected`: the algorithm new connections start with. */
+  congctl = "";
+  /** Slow ticks before a connection attempt gives up (`keepinit`). */
+  keepinit = 0;
+  /** Seconds: TIME_WAIT lasts 2 * msl. */
+  msl = 0;
+  /** Challenge ACKs (RFC 5961) and ACKs answering dropped segments, per second. */
+  ackdropppslimit = 0;
+}
+
 /** `net.inet.arp.*`, in seconds but `maxtries` (the ARP cache's timers). */
 export class ArpTunables {
   prune = 0;
@@ -99,6 +156,7 @@ export class Tunables {
   readonly ip = new IpTunables();
   readonly icmp = new IcmpTunables();
   readonly udp = new UdpTunables();
+  readonly tcp = new TcpTunables();
   readonly arp = new ArpTunables();
   readonly ip6 = new Ip6Tunables();
   readonly icmp6 = new Icmp6Tunables();
@@ -111,11 +169,13 @@ export class Tunables {
    */
   constructor(tree: SysctlTree) {
     for (const set of Object.keys(TUNABLE_NAMES) as (keyof Tunables)[]) {
-      const fields = this[set] as unknown as Record<string, number>;
+      const fields = this[set] as unknown as Record<string, number | string>;
       for (const [field, name] of Object.entries(TUNABLE_NAMES[set])) {
         if (!tree.has(name)) continue;
+        // A field keeps its declared type: numbers from int leaves, strings from string leaves.
+        const isString = typeof fields[field] === "string";
         tree.mirror(name, (value) => {
-          if (typeof value === "number") fields[field] = value;
+          if ((typeof value === "string") === isString) fields[field] = value;
         });
       }
     }
@@ -154,6 +214,46 @@ export const TUNABLE_NAMES: {
   udp: {
     doLoopbackCksum: "net.inet.udp.do_loopback_cksum",
     checksum: "net.inet.udp.checksum",
+  },
+  tcp: {
+    rfc1323: "net.inet.tcp.rfc1323",
+    sendspace: "net.inet.tcp.sendspace",
+    recvspace: "net.inet.tcp.recvspace",
+    mssdflt: "net.inet.tcp.mssdflt",
+    synCacheLimit: "net.inet.tcp.syn_cache_limit",
+    synBucketLimit: "net.inet.tcp.syn_bucket_limit",
+    initWin: "net.inet.tcp.init_win",
+    mssIfmtu: "net.inet.tcp.mss_ifmtu",
+    sackEnable: "net.inet.tcp.sack.enable",
+    maxholes: "net.inet.tcp.sack.maxholes",
+    sackGlobalmaxholes: "net.inet.tcp.sack.globalmaxholes",
+    winScale: "net.inet.tcp.win_scale",
+    timestamps: "net.inet.tcp.timestamps",
+    ackOnPush: "net.inet.tcp.ack_on_push",
+    keepidle: "net.inet.tcp.keepidle",
+    keepintvl: "net.inet.tcp.keepintvl",
+    keepcnt: "net.inet.tcp.keepcnt",
+    logRefused: "net.inet.tcp.log_refused",
+    initWinLocal: "net.inet.tcp.init_win_local",
+    rstppslimit: "net.inet.tcp.rstppslimit",
+    delackTicks: "net.inet.tcp.delack_ticks",
+    hiwatAdjust: "net.inet.tcp.hiwat_adjust",
+    doLoopbackCksum: "net.inet.tcp.do_loopback_cksum",
+    dropSynfin: "net.inet.tcp.drop_synfin",
+    recvbufAuto: "net.inet.tcp.recvbuf_auto",
+    recvbufInc: "net.inet.tcp.recvbuf_inc",
+    recvbufMax: "net.inet.tcp.recvbuf_max",
+    sendbufAuto: "net.inet.tcp.sendbuf_auto",
+    sendbufInc: "net.inet.tcp.sendbuf_inc",
+    sendbufMax: "net.inet.tcp.sendbuf_max",
+    ecnEnable: "net.inet.tcp.ecn.enable",
+    ecnMaxretries: "net.inet.tcp.ecn.maxretries",
+    abcEnable: "net.inet.tcp.abc.enable",
+    abcAggressive: "net.inet.tcp.abc.aggressive",
+    congctl: "net.inet.tcp.congctl.selected",
+    keepinit: "net.inet.tcp.keepinit",
+    msl: "net.inet.tcp.msl",
+    ackdropppslimit: "net.inet.tcp.ackdropppslimit",
   },
   arp: {
     prune: "net.inet.arp.prune",

@@ -3,7 +3,7 @@
  * Neutrino's io-pkt `netstat` (NetBSD 4's, with QNX's padded socket rows) prints them.
  *
  * ```
- * netstat [-anST] [-f address_family]            active sockets
+ * netstat [-AanSTv] [-f address_family]         active sockets (-v: TCP figures)
  * netstat -r [-LnT] [-f address_family]          routing tables
  * netstat -rs                                    routing statistics
  * netstat -i [-bdnv] [-I interface]              interfaces
@@ -23,6 +23,17 @@
  *   stack's order (NetBSD's pcb queue: newest first). A block's title and
  *   header print with its first row, so an empty block prints nothing: NetBSD
  *   4's `protopr`/`ip6protopr` print them from inside the row loop.
+ * - `-v` with the socket tables (NetBSD: only wider IPv6 columns) also
+ *   prints, under each TCP row, one line of the connection's figures,
+ *   starting with a tab so that scripts reading rows can skip it:
+ *   `cwnd 14480 ssthresh - srtt 1.2ms rttvar 0.6ms rto 201ms rexmt 0 holes 0
+ *   sndwnd 65535 rcvwnd 65535 mss 1448 cc cubic limit: cwnd` (congestion
+ *   window and slow-start threshold in bytes, `-` until the first loss;
+ *   smoothed RTT and its variation, `-` before the first sample;
+ *   retransmission timeout; segments retransmitted; SACK holes; the peer's
+ *   and our windows; the sender's MSS; the congestion control; what limits
+ *   the sender now: `rwnd` the peer's window, `cwnd`, `zerownd` (persist),
+ *   `app` (nothing to send), `neighbour` (next hop unresolved), or `-`).
  * - Names: this suite has no resolver (no hosts, networks or services
  *   database), so without `-n` only `127.0.0.1` and `::1` become `localhost`;
  *   other addresses, networks and ports stay numeric, as NetBSD prints them
@@ -90,7 +101,7 @@ const PROTO_ALIASES: Readonly<Record<string, string>> = {
 
 function usage(tool: string): string {
   return [
-    `usage: ${tool} [-AanT] [-f address_family]`,
+    `usage: ${tool} [-AanTv] [-f address_family]`,
     `       ${tool} [-dgiLmnrsTv] [-f address_family] [-F fib]`,
     `       ${tool} [-dnbT] [-I interface] [-w wait]`,
     `       ${tool} [-T] [-p protocol]`,

@@ -2,7 +2,7 @@
  * `netstat` without a mode letter: the active-socket tables, as QNX 6.6/7.0's
  * padded rows of NetBSD 4's `protopr()`/`ip6protopr()` print them. Every
  * socket is listed, listeners included; `-a` only changes the title (see
- * `netstat.ts`).
+ * `netstat.ts`). `-v` adds a line of TCP figures under each TCP row.
  *
  * @example
  * ```ts ignore
@@ -13,6 +13,7 @@
  */
 
 import type { SocketInfo } from "../core/control/ops.ts";
+import type { TcpConnStats } from "../core/control/tcp_pcb_info.ts";
 import { parseIp4Strict, parseIp6, splitZone } from "../core/net/ip_addr.ts";
 import { call, left, type Options, right } from "./netstat_common.ts";
 import { hostName6 } from "./netstat_names.ts";
@@ -90,7 +91,11 @@ function socketBlock(o: Options, socks: readonly SocketInfo[], block: SocketBloc
   const l = layout(o, block.inet6);
   let rows = "";
   for (const proto of block.protos) {
-    for (const s of socks) if (s.proto === proto) rows += socketRow(o, l, s, block.inet6);
+    for (const s of socks) {
+      if (s.proto !== proto) continue;
+      rows += socketRow(o, l, s, block.inet6);
+      if (o.verbose && s.tcp) rows += tcpDetail(s.tcp);
+    }
   }
   if (rows === "") return "";
   const title = `${block.title}${o.all ? " (including servers)" : ""}\n`;
@@ -117,6 +122,30 @@ function socketRow(o: Options, l: Layout, s: SocketInfo, inet6: boolean): string
     (l.compact ? "" : " ") +
     endpoint(o, l, s.localAddr, s.localPort) + endpoint(o, l, s.foreignAddr, s.foreignPort) +
     ` ${left(state, l.stateWidth, l.stateWidth)}\n`;
+}
+
+/**
+ * `-v`: the connection's figures on a line of their own under its row, a tab
+ * first, so scripts reading the rows skip it by its leading blank:
+ * `\tcwnd 14480 ssthresh - srtt 1.2ms rttvar 0.6ms rto 201ms rexmt 0 holes 0
+ * sndwnd 65535 rcvwnd 65535 mss 1448 cc cubic limit: cwnd`.
+ */
+function tcpDetail(t: TcpConnStats): string {
+  const noSample = t.srttMs === 0 && t.rttvarMs === 0;
+  const ssthresh = t.ssthresh >= SSTHRESH_UNSET ? "-" : String(t.ssthresh);
+  return `\tcwnd ${t.cwnd} ssthresh ${ssthresh}` +
+    ` srtt ${noSample ? "-" : millis(t.srttMs)} rttvar ${noSample ? "-" : millis(t.rttvarMs)}` +
+    ` rto ${millis(t.rtoMs)} rexmt ${t.retransmits} holes ${t.sackHoles}` +
+    ` sndwnd ${t.sndWnd} rcvwnd ${t.rcvWnd} mss ${t.mss} cc ${t.congestion || "-"}` +
+    ` limit: ${t.limit === "none" ? "-" : t.limit}\n`;
+}
+
+/** A slow-start threshold this high is NetBSD's initial one (TCP_MAXWIN << TCP_MAX_WINSHIFT): not set by a loss yet. */
+const SSTHRESH_UNSET = 65535 * 2 ** 14;
+
+/** Milliseconds: one decimal below 10 ms (`1.2ms`), whole above (`201ms`). */
+function millis(ms: number): string {
+  return `${ms < 10 ? (Math.round(ms * 10) / 10).toFixed(1) : Math.round(ms)}ms`;
 }
 
 /** The `shorttcpstates[]` of `-A -n`. */

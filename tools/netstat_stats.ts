@@ -71,7 +71,9 @@ export async function routeStats(client: ControlClient): Promise<string> {
  * `es`; `py`: `y`/`ies`; `p2`/`p2s`: two values (the second without plural for
  * `p2s`). All of these hide under `-ss` when their values are 0. `nl` ends a
  * line when its counter shows; `text` always prints; `hist`, `scopes` and
- * `m2m` print their non-zero entries; `delivered` prints a difference.
+ * `m2m` print their non-zero entries; `delivered` prints a difference; `nz`
+ * prints its line only when a value is not 0, whatever `-s` says (counters
+ * NetBSD 4 lacks, so that its layout stays as it was while they are 0).
  */
 type StatLine =
   | readonly ["p" | "ps" | "p3" | "py", string, string]
@@ -81,7 +83,8 @@ type StatLine =
   | readonly ["hist", string, string, number, (i: number) => string]
   | readonly ["delivered", string, readonly string[], string]
   | readonly ["scopes", string, string]
-  | readonly ["m2m", string];
+  | readonly ["m2m", string]
+  | readonly ["nz", StatLine];
 
 const ICMP_NAMES = [
   "echo reply",
@@ -292,6 +295,20 @@ const TCP_LINES: readonly StatLine[] = [
   ["p", "ecn_shs", "\t%llu sucessful ECN handshake%s\n"],
   ["p", "ecn_ce", "\t%llu packet%s with ECN CE bit\n"],
   ["p", "ecn_ect", "\t%llu packet%s ECN ECT(0) bit\n"],
+  // Counters NetBSD 4 lacks (wording after FreeBSD's and OpenBSD's netstat),
+  // printed only when not 0.
+  ["nz", ["p", "sndrexmitfast", "\t%llu fast retransmitted packet%s\n"]],
+  ["nz", ["p", "sack_recovery_episode", "\t%llu SACK recovery episode%s\n"]],
+  ["nz", ["p", "sack_rexmits", "\t\t%llu segment rexmit%s in SACK recovery episodes\n"]],
+  ["nz", ["p", "sack_rexmit_bytes", "\t\t%llu byte rexmit%s in SACK recovery episodes\n"]],
+  ["nz", ["p", "sack_rcv_blocks", "\t%llu SACK option%s (SACK blocks) received\n"]],
+  ["nz", ["p", "sack_send_blocks", "\t%llu SACK option%s (SACK blocks) sent\n"]],
+  ["nz", ["ps", "sack_sboverflow", "\t%llu SACK scoreboard overflow\n"]],
+  ["nz", ["p", "rcvbadrst", "\t%llu RST%s in window but not at rcv_nxt (RFC 5961)\n"]],
+  ["nz", ["p", "rcvbadsynest", "\t%llu SYN%s on synchronized connections (RFC 5961)\n"]],
+  ["nz", ["p", "challenge_ack", "\t%llu challenge ACK%s sent\n"]],
+  ["nz", ["p", "challenge_ack_limited",
+    "\t\t%llu challenge ACK%s not sent (over ackdropppslimit)\n"]],
 ];
 
 // deno-fmt-ignore
@@ -523,6 +540,8 @@ function statLine(line: StatLine, c: StatContext): string {
       return sourceScopes(c, line[1], line[2]);
     case "m2m":
       return histogram(c, line[1], "\t\ttwo or more mbuf:\n", 32, c.ifName, "\t\t\t%s = %llu\n");
+    case "nz":
+      return statLine(line[1], { ...c, sflag: 2 });
   }
 }
 

@@ -17,6 +17,7 @@
  */
 
 import type { Errno } from "../errno.ts";
+import type { TcpConnStats } from "./tcp_pcb_info.ts";
 
 /** An IPv4 address of an interface. */
 export interface InetAddrInfo {
@@ -150,6 +151,8 @@ export interface SocketInfo {
   state?: string;
   /** What `netstat -A` shows as the PCB address (NetBSD's `ki_ppcbaddr`); absent (0) for UDP. */
   pcb?: number;
+  /** TCP only: the sender's and receiver's figures `netstat -v` prints under the row. */
+  tcp?: TcpConnStats;
 }
 
 /**

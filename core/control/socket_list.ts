@@ -13,6 +13,12 @@
  * (`fe80::1%lo0`). Raw sockets are not listed: NetBSD 4's netstat has no
  * table for them.
  *
+ * TCP connections come from the stack's {@linkcode TcpPcbSource}
+ * (`core.tcpPcbSource`), listed before the UDP sockets of their family as
+ * NetBSD's `net.inet.tcp.pcblist` comes before `net.inet.udp.pcblist`; each
+ * carries its state, its PCB number for `netstat -A` and the figures
+ * `netstat -v` prints. A stack without a source lists no TCP rows.
+ *
  * @example
  * ```ts
  * import { Stack, stackCore } from "../stack.ts";
@@ -29,20 +35,53 @@ import type { IpAddr } from "../net/inet_addr.ts";
 import { formatIp4, formatIp6 } from "../net/ip_addr.ts";
 import type { UdpSocket } from "../socket/udp_socket.ts";
 import type { SocketInfo } from "./ops.ts";
+import type { TcpPcbInfo } from "./tcp_pcb_info.ts";
 
 /**
- * Every open socket of `core`, IPv4 sockets first, each family newest first.
+ * Every open socket of `core`: IPv4 sockets first, TCP before UDP within a
+ * family, each protocol in its source's order (newest first).
  *
  * @param core the stack's data plane
  * @returns one entry per socket
  */
 export function socketList(core: StackCore): SocketInfo[] {
-  const all = core.udp.list();
+  const udp = core.udp.list();
+  const tcp = core.tcpPcbSource?.tcpPcbs() ?? [];
   const out: SocketInfo[] = [];
   for (const family of [4, 6] as const) {
-    for (const s of all) if (s.family === family) out.push(udpInfo(core, s));
+    for (const p of tcp) if (p.family === family) out.push(tcpInfo(core, p));
+    for (const s of udp) if (s.family === family) out.push(udpInfo(core, s));
   }
   return out;
+}
+
+function tcpInfo(core: StackCore, p: TcpPcbInfo): SocketInfo {
+  const six = p.family === 6;
+  return {
+    proto: six ? "tcp6" : "tcp",
+    recvQ: p.recvQ,
+    sendQ: p.sendQ,
+    localAddr: addrText(core, p.local.addr, six),
+    localPort: p.local.port,
+    foreignAddr: addrText(core, p.remote.addr, six),
+    foreignPort: p.remote.port,
+    state: p.state,
+    pcb: p.pcb,
+    tcp: {
+      cwnd: p.cwnd,
+      ssthresh: p.ssthresh,
+      srttMs: p.srttMs,
+      rttvarMs: p.rttvarMs,
+      rtoMs: p.rtoMs,
+      retransmits: p.retransmits,
+      sackHoles: p.sackHoles,
+      sndWnd: p.sndWnd,
+      rcvWnd: p.rcvWnd,
+      mss: p.mss,
+      congestion: p.congestion,
+      limit: p.limit,
+    },
+  };
 }
 
 function udpInfo(core: StackCore, s: UdpSocket): SocketInfo {

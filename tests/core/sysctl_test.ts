@@ -401,3 +401,34 @@ Deno.test("parseSysctlInt() reads numbers as NetBSD's sysctl does", () => {
     assert.deepEqual(parseSysctlInt(t), { ok: false, error: "range" }, t);
   }
 });
+
+Deno.test("SysctlTree net.inet.tcp adds NetBSD 5-7's congctl, keepinit, msl, ackdropppslimit after io-pkt's names", () => {
+  const mib = new SysctlTree({ inet6: false });
+  const tcp = mib.list().filter((n) => n.name.startsWith("net.inet.tcp."));
+  assert.deepEqual(
+    tcp.slice(-7).map((n) => [n.name, n.type, n.readonly, n.value]),
+    [
+      ["net.inet.tcp.abc.aggressive", "int", false, 1],
+      ["net.inet.tcp.congctl", "node", true, undefined],
+      ["net.inet.tcp.congctl.available", "string", true, "newreno cubic"],
+      ["net.inet.tcp.congctl.selected", "string", false, "cubic"],
+      ["net.inet.tcp.keepinit", "int", false, 150],
+      ["net.inet.tcp.msl", "int", false, 30],
+      ["net.inet.tcp.ackdropppslimit", "int", false, 100],
+    ].slice(-8),
+  );
+  assert.equal(tcp.length >= 8, true);
+  assert.deepEqual(mib.set("net.inet.tcp.congctl.selected", "newreno"), {
+    old: "cubic",
+    new: "newreno",
+  });
+  throwsErrno(() => mib.set("net.inet.tcp.congctl.selected", "reno"), "EINVAL");
+  throwsErrno(() => mib.set("net.inet.tcp.congctl.selected", ""), "EINVAL");
+  throwsErrno(() => mib.set("net.inet.tcp.congctl.available", "newreno"), "EPERM");
+  throwsErrno(() => mib.set("net.inet.tcp.congctl", "x"), "EINVAL");
+  assert.equal(mib.get("net.inet.tcp.congctl.selected"), "newreno");
+  assert.deepEqual([mib.int("net.inet.tcp.recvbuf_auto"), mib.int("net.inet.tcp.sendbuf_auto")], [
+    1,
+    1,
+  ]);
+});

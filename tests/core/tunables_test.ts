@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ErrnoError } from "../../core/errno.ts";
-import { SysctlTree } from "../../core/sysctl.ts";
+import { SysctlTree, TCP_CONGCTL_AVAILABLE } from "../../core/sysctl.ts";
 import { ICMP6_ERRPPS_DEFAULT, TUNABLE_NAMES, Tunables } from "../../core/tunables.ts";
 
 /** Every (set, field, sysctl name) of the table. */
@@ -14,13 +14,21 @@ function everyTunable(): [string, string, string][] {
   );
 }
 
-function read(t: Tunables, set: string, field: string): number {
-  return (t as unknown as Record<string, Record<string, number>>)[set][field];
+function read(t: Tunables, set: string, field: string): number | string {
+  return (t as unknown as Record<string, Record<string, number | string>>)[set][field];
 }
 
-/** Writes a value other than the current one that the name accepts (flags flip; ints step). */
-function writeAnother(mib: SysctlTree, name: string): number {
-  const now = mib.int(name);
+/**
+ * Writes a value other than the current one that the name accepts (flags
+ * flip; ints step; the congestion control changes to another algorithm).
+ */
+function writeAnother(mib: SysctlTree, name: string): number | string {
+  const now = mib.get(name);
+  if (typeof now === "string") {
+    const next = TCP_CONGCTL_AVAILABLE.find((n) => n !== now)!;
+    mib.set(name, next);
+    return next;
+  }
   for (const next of [now === 0 ? 1 : 0, now + 1, now - 1]) {
     try {
       mib.set(name, String(next));
@@ -43,12 +51,12 @@ for (const inet6 of [true, false]) {
         assert.ok(!inet6 || name === "net.inet6.icmp6.errppslimit", `${name} is missing`);
         continue;
       }
-      assert.equal(read(t, set, field), mib.int(name), `${name} starts as the tree's value`);
+      assert.equal(read(t, set, field), mib.get(name), `${name} starts as the tree's value`);
       const next = writeAnother(mib, name);
       assert.equal(read(t, set, field), next, `${name} -> ${set}.${field}`);
       mirrored++;
     }
-    assert.equal(mirrored, inet6 ? everyTunable().length - 1 : 25);
+    assert.equal(mirrored, inet6 ? everyTunable().length - 1 : 25 + 38);
   });
 }
 
@@ -61,6 +69,16 @@ Deno.test("Tunables start from the tree's overrides; missing names keep their de
   assert.deepEqual([t.ip.ttl, t.ip6.forwarding, t.arp.keep], [32, 1, 1200]);
   assert.equal(t.icmp6.errppslimit, ICMP6_ERRPPS_DEFAULT);
   assert.equal(new Tunables(new SysctlTree({ inet6: false })).ip6.hlim, 0);
+});
+
+Deno.test("Tunables.tcp starts from the TCP defaults, congctl as a string", () => {
+  const t = new Tunables(new SysctlTree({ inet6: false }));
+  assert.deepEqual(
+    [t.tcp.sendspace, t.tcp.recvspace, t.tcp.mssdflt, t.tcp.keepinit, t.tcp.msl],
+    [22528, 32768, 536, 150, 30],
+  );
+  assert.deepEqual([t.tcp.recvbufAuto, t.tcp.sendbufAuto, t.tcp.recvbufMax], [1, 1, 262144]);
+  assert.deepEqual([t.tcp.congctl, t.tcp.ackdropppslimit, t.tcp.winScale], ["cubic", 100, 1]);
 });
 
 Deno.test("Tunables: either name of a shared variable writes the one field", () => {

@@ -120,10 +120,10 @@ const V4_ALL = [
   "net.inet.tcp.hiwat_adjust = 1",
   "net.inet.tcp.do_loopback_cksum = 0",
   "net.inet.tcp.drop_synfin = 0",
-  "net.inet.tcp.recvbuf_auto = 0",
+  "net.inet.tcp.recvbuf_auto = 1",
   "net.inet.tcp.recvbuf_inc = 16384",
   "net.inet.tcp.recvbuf_max = 262144",
-  "net.inet.tcp.sendbuf_auto = 0",
+  "net.inet.tcp.sendbuf_auto = 1",
   "net.inet.tcp.sendbuf_inc = 8192",
   "net.inet.tcp.sendbuf_max = 262144",
   "net.inet.tcp.ecn.enable = 0",
@@ -131,6 +131,11 @@ const V4_ALL = [
   "net.inet.tcp.iss_hash = 0",
   "net.inet.tcp.abc.enable = 1",
   "net.inet.tcp.abc.aggressive = 1",
+  "net.inet.tcp.congctl.available = newreno cubic",
+  "net.inet.tcp.congctl.selected = cubic",
+  "net.inet.tcp.keepinit = 150",
+  "net.inet.tcp.msl = 30",
+  "net.inet.tcp.ackdropppslimit = 100",
   "net.inet.udp.checksum = 1",
   "net.inet.udp.sendspace = 9216",
   "net.inet.udp.recvspace = 41600",
@@ -526,4 +531,91 @@ Deno.test("sysctl error replies that are not errnos keep their message", async (
   });
   assert.ok(isErrno("ETIMEDOUT"));
   expect(r, 1, "", "sysctl: net.inet.ip.ttl: Connection timed out\n");
+});
+
+Deno.test("sysctl: net.inet.tcp.congctl lists the algorithms; selected takes only one of them", async () => {
+  const tree = new SysctlTree({ inet6: false });
+  expect(
+    await sysctl(["net.inet.tcp.congctl"], { tree }),
+    0,
+    "net.inet.tcp.congctl.available = newreno cubic\nnet.inet.tcp.congctl.selected = cubic\n",
+  );
+  expect(
+    await sysctl(["-w", "net.inet.tcp.congctl.selected=newreno"], { tree }),
+    0,
+    "net.inet.tcp.congctl.selected: cubic -> newreno\n",
+  );
+  expect(
+    await sysctl(["-w", "net.inet.tcp.congctl.selected=bbr"], { tree }),
+    1,
+    "",
+    "sysctl: net.inet.tcp.congctl.selected: Invalid argument\n",
+  );
+  expect(
+    await sysctl(["-w", "net.inet.tcp.congctl.available=reno"], { tree }),
+    1,
+    "",
+    "sysctl: net.inet.tcp.congctl.available: Operation not permitted\n",
+  );
+  assert.equal(tree.get("net.inet.tcp.congctl.selected"), "newreno");
+  assert.equal(tree.get("net.inet.tcp.congctl.available"), "newreno cubic");
+});
+
+Deno.test("sysctl: keepinit, msl and ackdropppslimit read, write and refuse bad values", async () => {
+  const tree = new SysctlTree({ inet6: false });
+  expect(
+    await sysctl(["net.inet.tcp.keepinit", "net.inet.tcp.msl", "net.inet.tcp.ackdropppslimit"], {
+      tree,
+    }),
+    0,
+    "net.inet.tcp.keepinit = 150\nnet.inet.tcp.msl = 30\nnet.inet.tcp.ackdropppslimit = 100\n",
+  );
+  expect(
+    await sysctl(
+      ["-w", "net.inet.tcp.keepinit=20", "net.inet.tcp.msl=5", "net.inet.tcp.ackdropppslimit=-1"],
+      { tree },
+    ),
+    0,
+    "net.inet.tcp.keepinit: 150 -> 20\nnet.inet.tcp.msl: 30 -> 5\n" +
+      "net.inet.tcp.ackdropppslimit: 100 -> -1\n",
+  );
+  for (const bad of ["keepinit=0", "msl=-1", "ackdropppslimit=-2"]) {
+    const name = bad.split("=")[0];
+    expect(
+      await sysctl(["-w", `net.inet.tcp.${bad}`], { tree }),
+      1,
+      "",
+      `sysctl: net.inet.tcp.${name}: Invalid argument\n`,
+    );
+  }
+  expect(
+    await sysctl(["-w", "net.inet.tcp.msl=soon"], { tree }),
+    1,
+    "",
+    "sysctl: soon: not a number\n",
+  );
+});
+
+Deno.test("sysctl: kern.sbmax takes 4 MiB, and the auto-sized buffers can grow to it", async () => {
+  const tree = new SysctlTree({ inet6: false });
+  expect(
+    await sysctl(
+      [
+        "-w",
+        "kern.sbmax=4194304",
+        "net.inet.tcp.recvbuf_max=4194304",
+        "net.inet.tcp.sendbuf_max=4194304",
+      ],
+      { tree },
+    ),
+    0,
+    "kern.sbmax: 262144 -> 4194304\n" +
+      "net.inet.tcp.recvbuf_max: 262144 -> 4194304\n" +
+      "net.inet.tcp.sendbuf_max: 262144 -> 4194304\n",
+  );
+  expect(
+    await sysctl(["net.inet.tcp.recvbuf_auto", "net.inet.tcp.sendbuf_auto"], { tree }),
+    0,
+    "net.inet.tcp.recvbuf_auto = 1\nnet.inet.tcp.sendbuf_auto = 1\n",
+  );
 });

@@ -10,12 +10,16 @@
  * would need a new range when the table is full. Every insert reports these
  * figures in `lastDuplicate` / `lastDropped` and in running totals.
  *
- * Allocation: the buffer and the range table are made once at construction;
- * inserting, taking and listing SACK blocks allocate nothing beyond the
- * Uint8Array views used to copy large runs (`copyBytes` of the wire helpers).
+ * Allocation: the range table is made once at construction. The ring grows
+ * by doubling as bytes arrive (up to `capacity`, which auto-tuning may raise
+ * with `setCapacity`) and is let go when empty (`release`), so an idle
+ * connection holds none; inserting, taking and listing SACK blocks allocate
+ * nothing else.
  */
 
 import { copyBytes } from "../../wire/bytes.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** Construction options for `Reassembly`. */
 export interface ReassemblyOptions {
@@ -29,8 +33,8 @@ export interface ReassemblyOptions {
 
 /** An out-of-order queue and receive buffer for one TCP connection. */
 export class Reassembly {
-  /** Buffer size in bytes. */
-  readonly capacity: number;
+  /** Buffer size in bytes: the most held at once (the receive buffer). */
+  #capacity: number;
   /** The first sequence number the application has not taken. */
   readSeq: number;
   /** Duplicate bytes in the last `insert` (before `readSeq`, or held already). */
@@ -44,7 +48,7 @@ export class Reassembly {
   /** Running total of dropped bytes. */
   droppedBytes = 0;
 
-  readonly #buf: Uint8Array;
+  #buf: Uint8Array = EMPTY;
   readonly #maxRanges: number;
   /** Ring index of `readSeq`. */
   #head = 0;
@@ -61,13 +65,39 @@ export class Reassembly {
     if (!(options.capacity > 0 && options.capacity < 0x40000000)) {
       throw new RangeError("Reassembly capacity must be between 1 and 2^30 - 1");
     }
-    this.capacity = options.capacity;
+    this.#capacity = options.capacity;
     this.readSeq = options.initialSeq >>> 0;
-    this.#buf = new Uint8Array(options.capacity);
     this.#maxRanges = Math.max(1, options.maxRanges ?? 32);
     this.#start = new Uint32Array(this.#maxRanges);
     this.#end = new Uint32Array(this.#maxRanges);
     this.#stamp = new Float64Array(this.#maxRanges);
+  }
+
+  /** The most bytes held at once (the receive buffer size). */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Raises (or lowers, not below what is held) the buffer size; the ring follows on demand. */
+  setCapacity(bytes: number): void {
+    if (!(bytes > 0 && bytes < 0x40000000)) {
+      throw new RangeError("Reassembly capacity out of range");
+    }
+    const held = this.#count > 0 ? this.#off(this.#end[this.#count - 1]) : 0;
+    this.#capacity = Math.max(bytes, held);
+  }
+
+  /** Bytes of memory the ring holds now. */
+  get memory(): number {
+    return this.#buf.length;
+  }
+
+  /** Lets the ring go when nothing is held (an idle connection keeps no buffer). */
+  release(): void {
+    if (this.#count === 0) {
+      this.#buf = EMPTY;
+      this.#head = 0;
+    }
   }
 
   /** Bytes ready to take, in order from `readSeq`. */
@@ -103,10 +133,15 @@ export class Reassembly {
    * the rest went.
    */
   insert(seq: number, data: Uint8Array): number {
+    return this.insertFrom(seq, data, 0, data.length);
+  }
+
+  /** {@linkcode insert} for the `len` bytes of `bytes` from `start` (no view needed). */
+  insertFrom(seq: number, bytes: Uint8Array, start: number, len: number): number {
     this.lastDuplicate = 0;
     this.lastDropped = 0;
-    let from = 0;
-    let len = data.length;
+    const data = bytes, total = len;
+    let from = start;
     let off = this.#off(seq >>> 0);
     // Bytes before readSeq (offset "negative", i.e. in the upper half) are old duplicates.
     if (off >= 0x80000000) {
@@ -121,11 +156,14 @@ export class Reassembly {
       len -= over;
       this.lastDropped += over;
     }
-    if (len > 0) this.#store(off, data, from, len);
+    if (len > 0) {
+      if (off + len > this.#buf.length) this.#grow(off + len);
+      this.#store(off, data, from, len);
+    }
     this.duplicateBytes += this.lastDuplicate;
     this.droppedBytes += this.lastDropped;
-    const added = data.length - this.lastDuplicate - this.lastDropped;
-    if (added === 0 && this.lastDropped === 0 && data.length > 0) this.duplicateSegments++;
+    const added = total - this.lastDuplicate - this.lastDropped;
+    if (added === 0 && this.lastDropped === 0 && total > 0) this.duplicateSegments++;
     return added;
   }
 
@@ -133,13 +171,14 @@ export class Reassembly {
    * Copies up to `dst.length` in-order bytes into `dst` from its start and
    * advances `readSeq` past them. Returns the count copied.
    */
-  take(dst: Uint8Array): number {
-    const n = Math.min(this.readable, dst.length);
-    if (n === 0) return 0;
-    const first = Math.min(n, this.capacity - this.#head);
-    copyBytes(dst, 0, this.#buf, this.#head, first);
-    copyBytes(dst, first, this.#buf, 0, n - first);
-    this.#head = (this.#head + n) % this.capacity;
+  take(dst: Uint8Array, at = 0, max: number = dst.length - at): number {
+    const n = Math.min(this.readable, max);
+    if (n <= 0) return 0;
+    const ring = this.#buf.length;
+    const first = Math.min(n, ring - this.#head);
+    copyBytes(dst, at, this.#buf, this.#head, first);
+    copyBytes(dst, at + first, this.#buf, 0, n - first);
+    this.#head = (this.#head + n) % ring;
     this.readSeq = (this.readSeq + n) >>> 0;
     if (this.#end[0] === this.readSeq) this.#removeRuns(0, 1);
     else this.#start[0] = this.readSeq;
@@ -215,10 +254,28 @@ export class Reassembly {
     this.#removeRuns(i + 1, j - i - 1);
   }
 
+  /** Makes the ring hold at least `need` bytes from `readSeq` (doubling, at most `capacity`). */
+  #grow(need: number): void {
+    const old = this.#buf;
+    let size = Math.max(4096, old.length);
+    while (size < need) size *= 2;
+    size = Math.max(need, Math.min(size, this.#capacity));
+    const next = new Uint8Array(size);
+    if (old.length > 0) {
+      // Linearise from the head: offsets from readSeq stay what they were.
+      const first = old.length - this.#head;
+      copyBytes(next, 0, old, this.#head, first);
+      copyBytes(next, first, old, 0, this.#head);
+    }
+    this.#buf = next;
+    this.#head = 0;
+  }
+
   /** Copies `n` bytes into the ring at offset `off` from `readSeq`. */
   #write(off: number, data: Uint8Array, from: number, n: number): void {
-    const pos = (this.#head + off) % this.capacity;
-    const first = Math.min(n, this.capacity - pos);
+    const ring = this.#buf.length;
+    const pos = (this.#head + off) % ring;
+    const first = Math.min(n, ring - pos);
     copyBytes(this.#buf, pos, data, from, first);
     copyBytes(this.#buf, 0, data, from + first, n - first);
   }

@@ -55,6 +55,9 @@ export class RttEstimator {
   rto: number;
   /** Timeouts since the last valid sample: the backoff exponent (for R1/R2 give-up thresholds). */
   backoffs = 0;
+  /** The last RTT sample and the smallest seen (ms; Infinity before any). */
+  lastSample = 0;
+  minSample = Infinity;
 
   readonly #granularity: number;
   readonly #minRto: number;
@@ -94,6 +97,8 @@ export class RttEstimator {
    */
   sample(r: number): void {
     if (!(r >= 0)) return;
+    this.lastSample = r;
+    if (r < this.minSample) this.minSample = r;
     if (!this.hasSample) {
       this.srtt = r;
       this.rttvar = r / 2;
