@@ -60,6 +60,10 @@ export const CLAIM_MS = 10_000;
 const REPLY_BACKLOG = 64 * 1024;
 /** Decoder size beyond which a connection waiting on connect or accept is not read. */
 const READ_AHEAD = 64 * 1024;
+/** How long a refused connection may take to flush its last frames and hang up. */
+const FLUSH_MS = 1000;
+/** Bytes read and dropped from a refused connection before it is closed anyway. */
+const DRAIN_MAX = 1 << 20;
 /** How long bytes a program wrote before hanging up may wait for room in the core. */
 const LINGER_MS = 10_000;
 
@@ -119,13 +123,13 @@ export class StreamHopConnection {
   async run(): Promise<void> {
     try {
       if (!this.#socket()) {
-        await this.#drainPump();
+        await this.#hangUpGently();
         return;
       }
       let lingerUntil = Infinity;
       for (;;) {
         if (!this.#process()) {
-          await this.#drainPump();
+          await this.#hangUpGently();
           return;
         }
         if (this.#closed) return;
@@ -223,7 +227,7 @@ export class StreamHopConnection {
   /** The socket, opened on first use (a connection that claims one never opens its own). */
   #handle(): TcpHandle {
     if (this.#h === null) {
-      this.#h = openTcp(this.#server.stack, this.#family);
+      this.#h = openTcp(this.#server.stack, this.#family, this.#privileged);
       this.#h.onEvent = this.#onEvent;
     }
     return this.#h;
@@ -304,9 +308,6 @@ export class StreamHopConnection {
     switch (op) {
       case HOP_OP.bind: {
         if (readSockaddr(b, at, end, ep) < 0) throw new ErrnoError("EINVAL", "bind");
-        if (!this.#privileged && ep.port > 0 && ep.port < 1024) {
-          throw new ErrnoError("EACCES", "bind");
-        }
         this.#handle().bind(ep.addr, ep.port);
         return undefined;
       }
@@ -343,8 +344,9 @@ export class StreamHopConnection {
         this.#h = u.handle;
         this.#h.onEvent = this.#onEvent;
         this.#connected = true;
-        this.#kickPump(); // bytes (or a FIN) may have come before the claim
-        return undefined;
+        // The reply first, then the bytes (or a FIN) that came before the claim.
+        this.#queue(encodeReply(HOP_OP.claim, 0));
+        return ANSWERED;
       }
       case HOP_OP.setsockopt:
       case HOP_OP.getsockopt: {
@@ -381,19 +383,18 @@ export class StreamHopConnection {
 
   /** Answers a pending connect once the handshake is over: both addresses, or its error. */
   #connectDone(): void {
-    const h = this.#h!, state = h.state;
-    if (state === "SYN_SENT" || state === "SYN_RCVD") {
-      if (h.error === null) return;
-    }
+    const h = this.#h!;
+    if (!h.connected && !h.closed && h.error === null) return; // still in the handshake
     this.#pending = Pending.none;
-    if (h.error === null && state !== "CLOSED") {
+    const err = h.getOption("SO_ERROR"); // taken: the attempt is over
+    if (err === 0 && h.connected) {
       this.#connected = true;
       const out = new Uint8Array(sockaddrLen(h.local) + sockaddrLen(h.remote));
       writeSockaddr(out, writeSockaddr(out, 0, h.local), h.remote);
       this.#queue(encodeReply(HOP_OP.connect, 0, out));
       this.#kickPump();
     } else {
-      this.#queue(encodeReply(HOP_OP.connect, errnoNumber(h.error ?? "ECONNREFUSED")));
+      this.#queue(encodeReply(HOP_OP.connect, err !== 0 ? err : errnoNumber("ECONNABORTED")));
     }
     this.#kick();
   }
@@ -528,11 +529,37 @@ export class StreamHopConnection {
     return at;
   }
 
-  /** Lets the last replies out (a refusal, a protocol error), at most a second. */
-  async #drainPump(): Promise<void> {
-    const deadline = Date.now() + 1000;
-    while ((this.#pumping || this.#ctl.length > 0) && !this.#closed && Date.now() < deadline) {
+  /**
+   * After a refusal or a protocol error: lets the last frames out, half-closes,
+   * then reads and drops what the program still sends until it closes (at
+   * most a second and 1 MiB). Closing with unread input would make the
+   * kernel reset the connection, and the program could see ECONNRESET
+   * before the frame that says why (ENFILE, EPROTO).
+   */
+  async #hangUpGently(): Promise<void> {
+    const deadline = Date.now() + FLUSH_MS;
+    while (
+      (this.#pumping || this.#ctl.length > 0 || this.#reading) && !this.#closed &&
+      Date.now() < deadline
+    ) {
       await this.#nextKick(deadline - Date.now());
+    }
+    if (this.#closed || this.#reading) return;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return;
+    }
+    const sink = new Uint8Array(4096);
+    for (let total = 0; total < DRAIN_MAX && Date.now() < deadline;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        this.#conn.read(sink).catch(() => null),
+        new Promise<null>((r) => timer = setTimeout(() => r(null), deadline - Date.now())),
+      ]);
+      clearTimeout(timer);
+      if (n === null) return;
+      total += n;
     }
   }
 

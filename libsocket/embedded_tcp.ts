@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ErrnoError } from "../core/errno.ts";
+import { ErrnoError, errnoName } from "../core/errno.ts";
 import { Endpoint } from "../core/net/inet_addr.ts";
 import type { Stack } from "../core/stack.ts";
 import type { ListenerBackend, StreamBackend } from "./stream_backend.ts";
@@ -98,32 +98,25 @@ class EmbeddedStream implements StreamBackend {
       if (events & WRITE_EVENTS) this.#writers.wake();
       if (events & CONNECT_EVENTS) this.#connect.wake();
     };
-    if (h.state === "ESTABLISHED" || h.state === "CLOSE_WAIT") this.#addresses();
+    if (h.connected) this.#addresses();
   }
 
   /** Waits for the handshake to end; throws its error (ECONNREFUSED, ETIMEDOUT...). */
   async established(): Promise<void> {
     for (;;) {
-      this.#check("connect");
-      const state = this.#h.state;
-      if (state !== "SYN_SENT" && state !== "SYN_RCVD") break;
+      if (this.#closed) throw new ErrnoError("EBADF", "connect");
+      const err = this.#h.getOption("SO_ERROR"); // taken: the attempt is over
+      if (err !== 0) throw new ErrnoError(errnoName(err) ?? "EIO", "connect");
+      if (this.#h.connected) break;
+      if (this.#h.closed) throw new ErrnoError("ECONNABORTED", "connect");
       await this.#connect.wait();
     }
-    this.#check("connect");
     this.#addresses();
   }
 
   #addresses(): void {
     this.local.set(this.#h.local);
     this.remote.set(this.#h.remote);
-  }
-
-  /** Throws EBADF once closed, or the handle's pending error (which the core then clears). */
-  #check(op: string): void {
-    if (this.#closed) throw new ErrnoError("EBADF", op);
-    const err = this.#h.error;
-    if (err !== null) throw new ErrnoError(err, op);
-    if (this.#h.closed) throw new ErrnoError("ECONNABORTED", op);
   }
 
   async read(p: Uint8Array): Promise<number | null> {
