@@ -4,7 +4,9 @@
  * hop twice: program to daemon, daemon to program), (b) through a stack
  * embedded in the program, (c) through Linux's own stack (`Deno.connect` on
  * 127.0.0.1). Figures: MB/s for MEGABYTES sent in 64 KiB writes (the
- * receiver reads 64 KiB at a time), and a 1-byte echo round trip (median).
+ * receiver reads 64 KiB at a time), the CPU time this program and the
+ * daemon spent per MB meanwhile (a figure that holds up on a shared, busy
+ * machine, where MB/s does not), and a 1-byte echo round trip (median).
  * Run: `deno run -A bench/tcp_hop_bench.ts [megabytes] [echoes]`.
  * @module
  */
@@ -35,9 +37,23 @@ async function pairOf(l: Deno.Listener, dial: (port: number) => Promise<Deno.Con
   };
 }
 
+/** CPU milliseconds (user + system) process `pid` has used. */
+function cpuMs(pid: number | "self"): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / 100; // clock ticks of 10 ms
+}
+
+interface Figures {
+  mbps: number;
+  /** CPU ms per MB in this program and in the daemon. */
+  programCpu: number;
+  daemonCpu: number;
+}
+
 /** MB/s (10^6 bytes) of MEGABYTES MiB written in 64 KiB writes from `a`, read at `b`. */
-async function throughput(open: OpenPair): Promise<number> {
+async function throughput(open: OpenPair): Promise<Figures> {
   const { a, b, done } = await open();
+  const p0 = cpuMs("self"), d0 = cpuMs(pid);
   const chunk = new Uint8Array(64 * 1024).fill(1);
   const total = MEGABYTES * 1024 * 1024;
   const t0 = performance.now();
@@ -51,9 +67,15 @@ async function throughput(open: OpenPair): Promise<number> {
   for (let n = await b.read(buf); n !== null; n = await b.read(buf)) got += n;
   await writing;
   const seconds = (performance.now() - t0) / 1000;
+  const mb = total / 1e6;
+  const figures = {
+    mbps: mb / seconds,
+    programCpu: (cpuMs("self") - p0) / mb,
+    daemonCpu: (cpuMs(pid) - d0) / mb,
+  };
   done();
   if (got !== total) throw new Error(`received ${got} of ${total}`);
-  return total / 1e6 / seconds;
+  return figures;
 }
 
 /** Median 1-byte echo round trip in µs. */
@@ -102,15 +124,20 @@ try {
       return pairOf(l, (port) => Deno.connect({ port, hostname: "127.0.0.1" }));
     }],
   ];
-  console.log(`${MEGABYTES} MiB in 64 KiB writes; 1-byte echo round trip (median of ${ECHOES}):`);
+  console.log(
+    `${MEGABYTES} MiB in 64 KiB writes (CPU ms per MB: this program + the daemon); ` +
+      `1-byte echo round trip (median of ${ECHOES}):`,
+  );
   for (const [name, open] of ways) {
     await throughput(open); // warm-up
-    const mbps = await throughput(open);
+    const f = await throughput(open);
     const rtt = await roundTrip(open);
     console.log(
-      `  ${name.padEnd(32)} ${mbps.toFixed(0).padStart(6)} MB/s (${
-        (mbps * 8 / 1000).toFixed(2)
-      } Gbit/s)  ${rtt.toFixed(1).padStart(7)} µs`,
+      `  ${name.padEnd(32)} ${f.mbps.toFixed(0).padStart(6)} MB/s (${
+        (f.mbps * 8 / 1000).toFixed(2)
+      } Gbit/s)  CPU ${f.programCpu.toFixed(2)} + ${f.daemonCpu.toFixed(2)} ms/MB  ${
+        rtt.toFixed(1).padStart(7)
+      } µs`,
     );
   }
 } finally {

@@ -103,6 +103,8 @@ export class StreamHopConnection {
   #pumping = false;
   #closed = false;
   #hungUp = false;
+  /** Close with a reset: the program went away with received bytes unread. */
+  #abortOnClose = false;
   #reading = false;
   #readReady = false;
   #readResult: number | null = 0;
@@ -171,7 +173,12 @@ export class StreamHopConnection {
     this.#reading = true;
     this.#conn.read(this.#dec.space()).then(
       (n) => this.#readDone(n ?? null),
-      () => this.#readDone(null),
+      () => {
+        // The program closed with bytes it had not read (the kernel resets the Unix
+        // connection then): a reset for the peer too, as BSD does.
+        this.#abortOnClose = true;
+        this.#readDone(null);
+      },
     );
   }
 
@@ -568,7 +575,8 @@ export class StreamHopConnection {
     this.#closed = true;
     if (this.#h !== null) {
       this.#h.onEvent = null;
-      if (!this.#h.closed) this.#h.close();
+      if (this.#abortOnClose && this.#connected) this.#h.abort();
+      else this.#h.close();
       this.#h = null;
     }
     if (this.#admitted) {

@@ -313,8 +313,16 @@ export class HopStream implements StreamBackend, ListenerBackend {
     } catch { /* closed */ }
   }
 
+  /**
+   * Closes the socket once what was written is out. With received bytes not
+   * read it is a reset, as BSD does (`SO_LINGER` 0 first); bytes still in the
+   * Unix connection make the daemon's next read fail, which it takes the same way.
+   */
   close(): void {
     if (this.#dead?.code === "EBADF") return;
+    if (!this.#dead && this.#dataLeft > 0 && this.#fill > this.#at) {
+      this.#setOptionRequest("SO_LINGER", 0).catch(() => {});
+    }
     this.#fail(new ErrnoError("EBADF", "socket closed"));
   }
 

@@ -2,7 +2,7 @@
  * Integration: TCP through real daemons over the socket hop. Programs (this
  * one, and client programs as separate processes) connect and listen through
  * a daemon's lo0: echo with hashes in both families, half-close both ways,
- * ECONNREFUSED and EADDRINUSE, listener iteration, a slow reader holding the
+ * ECONNREFUSED, EADDRINUSE and ECONNRESET, listener iteration, a slow reader holding the
  * writer at bounded buffers, a killed client whose sockets are all freed,
  * and a stream request that breaks the protocol.
  */
@@ -128,6 +128,14 @@ Deno.test({
       assert.equal(await readAll(s2), "after the FIN");
       c2.close();
       s2.close();
+      // Closing with received bytes unread resets the connection, as BSD does.
+      const c3 = await connect({ port: 8200, ...via });
+      const s3 = await l.accept();
+      await c3.write(enc.encode("mostly unread"));
+      assert.equal(await s3.read(new Uint8Array(1)), 1);
+      s3.close();
+      assert.equal(await code(c3.read(new Uint8Array(16))), "ECONNRESET");
+      c3.close();
       // Errors.
       assert.equal(await code(connect({ port: 8201, ...via })), "ECONNREFUSED");
       assert.equal(await code(connect({ hostname: "::1", port: 8201, ...via })), "ECONNREFUSED");

@@ -214,3 +214,18 @@ Deno.test("tcp embedded: a reader that does not read stops the writer at bounded
   s.close();
   l.close();
 });
+
+Deno.test("tcp embedded: a peer that closes with unread data resets: ECONNRESET; localhost resolves", async () => {
+  const stack = newStack();
+  const l = listen({ port: 8005, hostname: "127.0.0.1" }, { stack });
+  const c = await connect({ hostname: "localhost", port: 8005, stack });
+  assert.equal(c.remoteAddr.hostname, "127.0.0.1");
+  const s = await l.accept();
+  await c.write(enc.encode("never read")); // over lo0 of an embedded stack: there when this returns
+  s.close(); // unread bytes: a reset, as BSD does
+  const buf = new Uint8Array(16);
+  assert.equal(await code(c.read(buf)), "ECONNRESET");
+  assert.equal(await code(c.write(enc.encode("more"))), "EPIPE");
+  c.close();
+  l.close();
+});
