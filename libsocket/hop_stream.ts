@@ -51,7 +51,11 @@ import type { TcpOption } from "./tcp_core.ts";
 
 /** Bytes waiting in the output buffer beyond which a `write` waits for the connection. */
 export const OUT_HIGH = 256 * 1024;
-/** The largest the input buffer grows. */
+/** The output buffers' first size (they grow as writes need). */
+const OUT_FIRST = 16 * 1024;
+const EMPTY = new Uint8Array(0);
+/** The input buffer's first size, and the largest it grows. */
+const IN_FIRST = 16 * 1024;
 export const IN_MAX = 256 * 1024;
 
 interface Waiter<T> {
@@ -68,8 +72,8 @@ export class HopStream implements StreamBackend, ListenerBackend {
   readonly remote = new Endpoint();
 
   // Output: frames appended here; one writer loop hands them to the connection.
-  #out = new Uint8Array(16 * 1024);
-  #spare = new Uint8Array(0);
+  #out = new Uint8Array(OUT_FIRST);
+  #spare = EMPTY;
   #outLen = 0;
   #appended = 0;
   #written = 0;
@@ -82,7 +86,8 @@ export class HopStream implements StreamBackend, ListenerBackend {
   #lingering = false;
 
   // Input: bytes read, parsed up to #at; #dataLeft bytes of the current data frame remain.
-  #in = new Uint8Array(16 * 1024);
+  #in = new Uint8Array(IN_FIRST);
+  #lastRead = 0;
   #at = 0;
   #fill = 0;
   #dataLeft = 0;
@@ -366,14 +371,21 @@ export class HopStream implements StreamBackend, ListenerBackend {
       // After close(), what was written before it still goes out (then the connection closes).
       while (this.#outLen > 0 && (!this.#dead || this.#lingering)) {
         const len = this.#outLen, buf = this.#out;
-        this.#out = this.#spare.length >= buf.length ? this.#spare : new Uint8Array(buf.length);
+        // The other buffer takes the next writes (growing as they need); after a small
+        // batch, large buffers go, so an idle socket holds little.
+        const small = len < 4096;
+        this.#out = this.#spare.length > 0 ? this.#spare : new Uint8Array(OUT_FIRST);
+        this.#spare = EMPTY;
         this.#outLen = 0;
         const waiting = this.#roomWaiters;
         this.#roomWaiters = [];
         for (const w of waiting) w();
         let off = 0;
         while (off < len) off += await this.#conn.write(buf.subarray(off, len));
-        this.#spare = buf;
+        this.#spare = small && buf.length > OUT_FIRST ? EMPTY : buf;
+        if (small && this.#out.length > OUT_FIRST && this.#outLen === 0) {
+          this.#out = new Uint8Array(OUT_FIRST);
+        }
         this.#written += len;
         const w = this.#flushWaiters;
         while (w.length > 0 && w[0].upTo <= this.#written) w.shift()!.resolve();
@@ -409,6 +421,7 @@ export class HopStream implements StreamBackend, ListenerBackend {
         const n = await this.#conn.read(room);
         if (n === null) break;
         this.#fill += n;
+        this.#lastRead = n;
         if (n === room.length && this.#in.length < IN_MAX) this.#grow(this.#in.length * 2);
         this.#parse();
         this.#wakeReaders();
@@ -422,7 +435,11 @@ export class HopStream implements StreamBackend, ListenerBackend {
 
   /** Free bytes at the input's tail (compacting first), or null while it is full of unread bytes. */
   #space(): Uint8Array | null {
-    if (this.#at === this.#fill) this.#at = this.#fill = 0;
+    if (this.#at === this.#fill) {
+      this.#at = this.#fill = 0;
+      // Back to the first size once the traffic is small again (an idle socket costs little).
+      if (this.#lastRead < 4096 && this.#in.length > IN_FIRST) this.#in = new Uint8Array(IN_FIRST);
+    }
     if (this.#in.length - this.#fill < 4096 && this.#at > 0) {
       this.#in.copyWithin(0, this.#at, this.#fill);
       this.#fill -= this.#at;

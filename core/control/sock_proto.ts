@@ -312,7 +312,8 @@ export type HopStreamError = "EPROTO" | "EMSGSIZE";
  * {@linkcode HopDecoder.next} returns true, the frame is `kind` with its body
  * at `buf[start, end)`, valid until the next {@linkcode HopDecoder.space} or
  * {@linkcode HopDecoder.push}. The buffer starts small (an idle socket costs
- * little) and grows while reads fill it, up to 256 KiB.
+ * little), grows while reads fill it, up to 256 KiB, and goes back to its
+ * first size when it is empty after a small read.
  */
 export class HopDecoder {
   buf: Uint8Array;
@@ -327,14 +328,23 @@ export class HopDecoder {
   #fill = 0;
   #offered = 0;
   #grow = false;
+  readonly #initial: number;
+  #lastRead = 0;
 
   constructor(initial = 16 * 1024) {
     this.buf = new Uint8Array(initial);
+    this.#initial = initial;
   }
 
   /** Free bytes at the tail, after compacting (and growing when needed): read straight into this. */
   space(): Uint8Array {
-    if (this.#at === this.#fill) this.#at = this.#fill = 0;
+    if (this.#at === this.#fill) {
+      this.#at = this.#fill = 0;
+      // Back to the initial size once the traffic is small again (an idle socket costs little).
+      if (this.#lastRead < SMALL_READ && this.buf.length > this.#initial) {
+        this.buf = new Uint8Array(this.#initial);
+      }
+    }
     const live = this.#fill - this.#at;
     let need = 4096;
     if (live >= HOP_HEADER) {
@@ -362,6 +372,7 @@ export class HopDecoder {
   /** Accounts for `n` bytes written into {@linkcode space}. */
   commit(n: number): void {
     this.#fill += n;
+    this.#lastRead = n;
     if (n === this.#offered && this.buf.length < MAX_DECODER) this.#grow = true;
   }
 
@@ -402,4 +413,6 @@ export class HopDecoder {
 }
 
 const MAX_DECODER = 256 * 1024;
+/** A read this small, into an empty buffer, lets a grown buffer go. */
+const SMALL_READ = 4096;
 const EMPTY = new Uint8Array(0);
