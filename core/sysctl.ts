@@ -362,10 +362,10 @@ function tcpDecl(): Decl {
     // both on so that one stream fills a long fat path with default settings.
     flag("recvbuf_auto", 1, "Enable automatic receive buffer sizing (experimental)"),
     int("recvbuf_inc", 16384, "Incrementor step size of automatic receive buffer", nonNeg),
-    int("recvbuf_max", 262144, "Max size of automatic receive buffer", nonNeg),
+    int("recvbuf_max", 4194304, "Max size of automatic receive buffer", nonNeg),
     flag("sendbuf_auto", 1, "Enable automatic send buffer sizing (experimental)"),
     int("sendbuf_inc", 8192, "Incrementor step size of automatic send buffer", nonNeg),
-    int("sendbuf_max", 262144, "Max size of automatic send buffer", nonNeg),
+    int("sendbuf_max", 4194304, "Max size of automatic send buffer", nonNeg),
     node("ecn", "RFC3168 Explicit Congestion Notification", [
       flag("enable", 0, "Enable TCP Explicit Congestion Notification"),
       int(

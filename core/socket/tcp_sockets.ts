@@ -236,7 +236,6 @@ export class TcpSockets implements TcpPcbSource {
     const recv = c.recv;
     const n = recv === null ? 0 : recv.take(dst, at, max);
     if (n > 0) {
-      if (recv!.readable === 0 && recv!.rangeCount === 0) recv!.release();
       if (!c.dead) this.protocol.output.output(c); // a window update when the window opened enough
       return n;
     }

@@ -30,18 +30,26 @@ const WORD_SUM_MIN = 64;
 
 /** `DataView`s over whole buffers, by buffer: made once per buffer, not per call. */
 const viewByBuffer = new WeakMap<ArrayBufferLike, DataView>();
-let lastBuffer: ArrayBufferLike | null = null;
-let lastView: DataView | null = null;
+/**
+ * The last few buffers summed and their views: a stream alternates between
+ * a handful of packet buffers (the segment sent, the ACK received), and a
+ * WeakMap probe per call costs more than the words it saves.
+ */
+const RECENT = 4;
+const recentBuffers: (ArrayBufferLike | null)[] = [null, null, null, null];
+const recentViews: (DataView | null)[] = [null, null, null, null];
+let recentNext = 0;
 
 function viewOf(buffer: ArrayBufferLike): DataView {
-  if (buffer === lastBuffer) return lastView!;
+  for (let i = 0; i < RECENT; i++) if (recentBuffers[i] === buffer) return recentViews[i]!;
   let view = viewByBuffer.get(buffer);
   if (view === undefined) {
     view = new DataView(buffer);
     viewByBuffer.set(buffer, view);
   }
-  lastBuffer = buffer;
-  lastView = view;
+  recentBuffers[recentNext] = buffer;
+  recentViews[recentNext] = view;
+  recentNext = (recentNext + 1) & (RECENT - 1);
   return view;
 }
 

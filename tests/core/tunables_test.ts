@@ -77,7 +77,7 @@ Deno.test("Tunables.tcp starts from the TCP defaults, congctl as a string", () =
     [t.tcp.sendspace, t.tcp.recvspace, t.tcp.mssdflt, t.tcp.keepinit, t.tcp.msl],
     [22528, 32768, 536, 150, 30],
   );
-  assert.deepEqual([t.tcp.recvbufAuto, t.tcp.sendbufAuto, t.tcp.recvbufMax], [1, 1, 262144]);
+  assert.deepEqual([t.tcp.recvbufAuto, t.tcp.sendbufAuto, t.tcp.recvbufMax], [1, 1, 4194304]);
   assert.deepEqual([t.tcp.congctl, t.tcp.ackdropppslimit, t.tcp.winScale], ["cubic", 100, 1]);
 });
 

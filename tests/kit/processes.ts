@@ -215,6 +215,11 @@ export class LiveProcess {
     await this.#stdin.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
   }
 
+  /** Closes its stdin (the program reads the end of its input). */
+  async closeInput(): Promise<void> {
+    await this.#stdin.close();
+  }
+
   /** Waits (bounded) until its stdout satisfies `cond`. */
   async waitOutput(what: string, cond: (out: string) => boolean, timeoutMs = 10_000) {
     try {

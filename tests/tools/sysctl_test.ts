@@ -122,10 +122,10 @@ const V4_ALL = [
   "net.inet.tcp.drop_synfin = 0",
   "net.inet.tcp.recvbuf_auto = 1",
   "net.inet.tcp.recvbuf_inc = 16384",
-  "net.inet.tcp.recvbuf_max = 262144",
+  "net.inet.tcp.recvbuf_max = 4194304",
   "net.inet.tcp.sendbuf_auto = 1",
   "net.inet.tcp.sendbuf_inc = 8192",
-  "net.inet.tcp.sendbuf_max = 262144",
+  "net.inet.tcp.sendbuf_max = 4194304",
   "net.inet.tcp.ecn.enable = 0",
   "net.inet.tcp.ecn.maxretries = 1",
   "net.inet.tcp.iss_hash = 0",
@@ -603,15 +603,15 @@ Deno.test("sysctl: kern.sbmax takes 4 MiB, and the auto-sized buffers can grow t
       [
         "-w",
         "kern.sbmax=4194304",
-        "net.inet.tcp.recvbuf_max=4194304",
-        "net.inet.tcp.sendbuf_max=4194304",
+        "net.inet.tcp.recvbuf_max=8388608",
+        "net.inet.tcp.sendbuf_max=8388608",
       ],
       { tree },
     ),
     0,
     "kern.sbmax: 262144 -> 4194304\n" +
-      "net.inet.tcp.recvbuf_max: 262144 -> 4194304\n" +
-      "net.inet.tcp.sendbuf_max: 262144 -> 4194304\n",
+      "net.inet.tcp.recvbuf_max: 4194304 -> 8388608\n" +
+      "net.inet.tcp.sendbuf_max: 4194304 -> 8388608\n",
   );
   expect(
     await sysctl(["net.inet.tcp.recvbuf_auto", "net.inet.tcp.sendbuf_auto"], { tree }),

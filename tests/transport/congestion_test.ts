@@ -150,10 +150,20 @@ Deno.test("NewReno loss: ssthresh = max(flight/2, 2*SMSS), cwnd = ssthresh, and 
   cc.onRecoveryEnd(110); // not in recovery: nothing to end
   assert.equal(cc.cwnd, 9500);
 
+  // A second loss inside the same recovery is not a second reduction.
+  const twice = new NewReno({ mss: 1000 });
+  twice.onLoss(20000, 0);
+  twice.onLoss(10000, 10);
+  assert.deepEqual([twice.cwnd, twice.ssthresh], [10000, 10000]);
+  twice.onRecoveryEnd(50);
+  twice.onLoss(10000, 60); // a new recovery: halves again
+  assert.deepEqual([twice.cwnd, twice.ssthresh], [5000, 5000]);
+
   const small = new NewReno({ mss: 1000 });
   small.onLoss(3000, 0);
   assert.deepEqual([small.cwnd, small.ssthresh], [2000, 2000]); // the 2*SMSS floor
-  small.onLoss(1001, 0);
+  small.onRecoveryEnd(10);
+  small.onLoss(1001, 20);
   assert.equal(small.ssthresh, 2000);
 });
 

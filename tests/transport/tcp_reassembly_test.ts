@@ -81,15 +81,21 @@ Deno.test("Reassembly coalesces touching runs", () => {
   assert.deepEqual(blocks(r), [10, 40]);
 });
 
-Deno.test("Reassembly drops bytes past its capacity and segments when its run table is full", () => {
+Deno.test("Reassembly drops bytes past its capacity, and runs past the last when its run table is full", () => {
   const r = new Reassembly({ capacity: 50, initialSeq: 0, maxRanges: 2 });
-  assert.equal(r.insert(40, seg(40, 20)), 10); // 50..60 beyond the buffer
+  assert.equal(r.insert(45, seg(45, 15)), 5); // 50..60 beyond the buffer
   assert.equal(r.lastDropped, 10);
   assert.equal(r.insert(10, seg(10, 5)), 5);
-  assert.equal(r.insert(25, seg(25, 5)), 0); // a third run: no record free
-  assert.equal(r.lastDropped, 5);
+  assert.equal(r.insert(47, seg(47, 3)), 0); // inside a held run: a duplicate, not a drop
+  assert.equal(r.lastDuplicate, 3);
   assert.equal(r.insert(15, seg(15, 3)), 3); // extends an existing run: fine
-  assert.equal(r.droppedBytes, 15);
+  assert.equal(r.droppedBytes, 10);
+  // A third run before the last one: the last run (45..50) is given up for it, nearer the reader.
+  assert.equal(r.insert(25, seg(25, 5)), 5);
+  assert.equal(r.renegedBytes, 5);
+  assert.deepEqual(blocks(r), [25, 30, 10, 18]);
+  assert.equal(r.insert(40, seg(40, 2)), 0); // a new run past every held one: no record free
+  assert.equal(r.lastDropped, 2);
   assert.equal(r.insert(100, seg(100, 5)), 0); // wholly beyond
   assert.equal(r.lastDropped, 5);
   assert.equal(r.window, 50);

@@ -42,47 +42,6 @@ export class TcpHandshake {
     tcp.timers.startKeep(c, now, tcp.keepInitMs());
   }
 
-  /** A segment for a listener (RFC 9293 §3.10.7.2). */
-  listenInput(l: TcpConnection, seg: TcpSegment, now: number): void {
-    const tcp = this.#tcp, st = tcp.ctx.stats.tcp;
-    if (seg.has(TCP_FLAG.RST)) return;
-    if (seg.has(TCP_FLAG.ACK)) {
-      tcp.output.respondReset(seg);
-      return;
-    }
-    if (!seg.has(TCP_FLAG.SYN)) return;
-    if (seg.has(TCP_FLAG.FIN) && tcp.settings.dropSynFin) {
-      st.badsyn++;
-      return;
-    }
-    const queued = (l.acceptQueue?.length ?? 0) + l.embryonic;
-    if (queued >= l.backlog) {
-      l.listenOverflows++;
-      return;
-    }
-    const c = tcp.createChild(l, seg);
-    if (c === null) {
-      st.rcvmemdrop++;
-      return;
-    }
-    c.irs = seg.seq;
-    c.rcvNxt = (seg.seq + 1) >>> 0;
-    c.rcvAdv = c.rcvNxt;
-    c.iss = tcp.initialSequence(c, now);
-    c.sndUna = c.iss;
-    c.sndNxt = c.iss;
-    c.sndMax = c.iss;
-    c.sndWl1 = seg.seq;
-    c.sndWnd = seg.window; // a SYN's window is never scaled
-    c.maxSndWnd = c.sndWnd;
-    this.#applySynOptions(c, seg.opts, seg.optionsOk, true, now);
-    c.state = TCPS.SYN_RECEIVED;
-    c.lastReceive = now;
-    l.embryonic++;
-    tcp.output.sendSyn(c);
-    tcp.timers.startKeep(c, now, tcp.keepInitMs());
-  }
-
   /** A segment in SYN_SENT (RFC 9293 §3.10.7.3). */
   synSentInput(c: TcpConnection, seg: TcpSegment, now: number): void {
     const tcp = this.#tcp;
@@ -176,7 +135,6 @@ export class TcpHandshake {
     tcp.timers.stopRetransmit(c);
     c.keepTimer?.disarm();
     tcp.updateMss(c);
-    if (c.recv === null) c.openReceiveBuffer();
     c.cc = tcp.createCongestion(c);
     c.rcvAutoStart = now;
     c.lastSend = now;

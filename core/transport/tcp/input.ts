@@ -54,6 +54,12 @@ export class TcpInput {
       if (rst) return;
       st.rcvduppack++;
       st.rcvdupbyte += seg.dataLength;
+      if (c.sackOk && seg.dataLength > 0 && seqLeq((seg.seq + seg.dataLength) >>> 0, c.rcvNxt)) {
+        // RFC 2883: the ACK names the duplicate, so the sender can tell its retransmission was not needed.
+        c.dsackPending = true;
+        c.dsackStart = seg.seq;
+        c.dsackEnd = (seg.seq + seg.dataLength) >>> 0;
+      }
       c.ackNow = true;
       tcp.output.output(c);
       return;

@@ -26,7 +26,7 @@ import {
   tcpOptionsLength,
   type TcpRepr,
 } from "../../wire/tcp.ts";
-import { seqDiff, seqGt, seqLt } from "./seq.ts";
+import { seqDiff, seqGt } from "./seq.ts";
 import { TCPS } from "./state.ts";
 import type { TcpConnection } from "./tcb.ts";
 import type { TcpSegment } from "./segment.ts";
@@ -50,8 +50,13 @@ export class TcpOutput {
     this.#tcp = tcp;
   }
 
-  /** Sends what `c` may send now: data, FIN, window updates, a requested ACK. */
-  output(c: TcpConnection, force = false, maxSegments = MAX_BURST): void {
+  /**
+   * Sends what `c` may send now: lost segments first, then new data and the
+   * FIN, a window update or a requested ACK. `force` sends one byte into a
+   * zero window (a persist probe); `probe` marks new data sent as a tail
+   * loss probe, allowed past the congestion window (RFC 8985 §7.3).
+   */
+  output(c: TcpConnection, force = false, maxSegments = MAX_BURST, probe = false): void {
     if (c.state < TCPS.ESTABLISHED && c.state !== TCPS.SYN_RECEIVED) return;
     if (c.state === TCPS.SYN_RECEIVED) {
       if (c.ackNow) this.sendSyn(c);
@@ -61,83 +66,140 @@ export class TcpOutput {
       if (c.ackNow) this.sendControl(c, TCP_FLAG.ACK, c.sndMax);
       return;
     }
-    const now = this.#tcp.ctx.now();
-    const cwnd = this.#tcp.sender.congestionWindow(c);
+    const tcp = this.#tcp, recovery = tcp.recovery;
+    const now = tcp.ctx.now();
+    let budget = recovery.budget(c);
+    let from = c.sndUna;
     for (let burst = 0; burst < maxSegments; burst++) {
+      // Lost segments first (RFC 6675 NextSeg rule 1, RACK's marks, the RTO's).
+      if (recovery.nextLost(c, from)) {
+        const loss = c.loss!;
+        const start = loss.board.segStart, len = (loss.board.segEnd - start) >>> 0;
+        if (len > budget && !probe) {
+          c.limit = "cwnd";
+          break;
+        }
+        if (this.resend(c, start, len, false) !== null) return;
+        budget -= len;
+        from = (start + len) >>> 0;
+        continue;
+      }
       const held = c.send.length;
-      const off = seqDiff(c.sndNxt, c.sndUna);
-      const wnd = Math.min(c.sndWnd, cwnd);
-      let avail = held - off; // unsent bytes from snd_nxt (negative once the FIN went)
+      const off = seqDiff(c.sndMax, c.sndUna);
+      let avail = held - off; // unsent bytes (negative once the FIN went)
       if (avail < 0) avail = 0;
-      let len = Math.min(avail, wnd - off);
-      if (force && len <= 0 && avail > 0 && c.sndWnd === 0) len = 1; // zero-window probe
+      // Linux's tcp_bound_to_half_wnd: a segment never exceeds half the largest window the peer
+      // offered, so a small receive buffer still gets full segments (a loopback's MSS can exceed it).
+      const full = c.maxSndWnd > 536 ? Math.min(c.maxSeg, c.maxSndWnd >>> 1) : c.maxSeg;
+      let len = Math.min(avail, c.sndWnd - off, full);
+      if (force && len <= 0 && avail > 0 && c.sndWnd - off <= 0) len = 1; // zero-window probe
       if (len < 0) len = 0;
-      if (len > c.maxSeg) len = c.maxSeg;
-      const retransmitting = seqLt(c.sndNxt, c.sndMax);
+      if (len > budget && !force && !probe) {
+        // The congestion window allows less than this segment: wait for it to open.
+        len = budget >= full ? full : 0;
+        if (len === 0 && avail > 0) {
+          c.limit = "cwnd";
+          if (!(c.ackNow || this.#windowUpdateDue(c))) break;
+        }
+      }
       const dataEnd = (c.sndUna + held) >>> 0;
-      const fin = c.finQueued && ((c.sndNxt + len) >>> 0) === dataEnd &&
-        (!c.finSent || retransmitting);
+      const fin = c.finQueued && !c.finSent && ((c.sndMax + len) >>> 0) === dataEnd;
       let send = false;
       if (len > 0) {
         if (
-          len === c.maxSeg || retransmitting || force ||
-          (len === avail && (c.noDelay || c.sndMax === c.sndUna)) ||
+          len === full || force || probe ||
+          // Nothing in flight: nothing would bring an ACK to wait for (Linux's Nagle; the
+          // receiver's SWS avoidance keeps windows from going silly).
+          c.sndMax === c.sndUna || (len === avail && c.noDelay) ||
           (c.maxSndWnd > 0 && len >= c.maxSndWnd >>> 1)
         ) send = true;
       }
       if (fin) send = true;
       if (!send && (c.ackNow || this.#windowUpdateDue(c))) send = true;
       if (!send) {
-        c.limit = avail === 0
-          ? "app"
-          : c.sndWnd === 0
-          ? "zerownd"
-          : wnd === c.sndWnd
-          ? "rwnd"
-          : "cwnd";
-        if (avail > 0 && c.sndWnd === 0 && c.sndMax === c.sndUna) {
-          this.#tcp.timers.startPersist(c, now);
-        }
-        return;
+        if (avail === 0) c.limit = "app";
+        else if (c.sndWnd - off <= 0) c.limit = c.sndWnd === 0 ? "zerownd" : "rwnd";
+        else if (c.limit !== "cwnd") c.limit = len < avail ? "rwnd" : "app";
+        // Data waits and nothing is in flight to bring an ACK: the persist timer forces it out
+        // (BSD's tcp_setpersist, for a small window as for a zero one).
+        if (avail > 0 && c.sndMax === c.sndUna) tcp.timers.startPersist(c, now);
+        break;
       }
-      c.limit = "none";
+      if (len > 0 || fin) c.limit = "none";
       let flags = TCP_FLAG.ACK;
       if (fin) flags |= TCP_FLAG.FIN;
       if (len > 0 && off + len === held) flags |= TCP_FLAG.PSH;
-      const err = this.#emit(c, c.sndNxt, len, flags, now);
+      const seq = c.sndMax;
+      const err = this.#emit(c, seq, len, flags, now);
       if (err !== null) {
-        this.#tcp.outputFailed(c, err);
+        tcp.outputFailed(c, err);
         return;
       }
-      const st = this.#tcp.ctx.stats.tcp;
+      const st = tcp.ctx.stats.tcp;
       if (len > 0) {
-        if (retransmitting) {
-          st.sndrexmitpack++;
-          st.sndrexmitbyte += len;
-          c.retransmits++;
-        } else {
-          st.sndpack++;
-          st.sndbyte += len;
-        }
+        st.sndpack++;
+        st.sndbyte += len;
         c.lastSend = now;
       } else if (!fin) {
         st.sndacks++;
       }
-      const startSeq = c.sndNxt;
-      c.sndNxt = (c.sndNxt + len + (fin ? 1 : 0)) >>> 0;
-      if (fin) c.finSent = true;
-      if (seqGt(c.sndNxt, c.sndMax)) {
-        c.sndMax = c.sndNxt;
-        if (!c.tsOk && !c.rtt.timing && !retransmitting) c.rtt.startTiming(startSeq, now);
+      const used = len + (fin ? 1 : 0);
+      if (used > 0) {
+        recovery.sentNew(c, seq, used, now, probe);
+        recovery.sent(c, used);
+        budget -= used;
+        c.sndMax = c.sndNxt = (seq + used) >>> 0;
+        if (fin) c.finSent = true;
+        if (!c.tsOk && !c.rtt.timing) c.rtt.startTiming(seq, now);
+        if (c.rexmtTimer === null || !c.rexmtTimer.armed || c.persisting) {
+          tcp.timers.startRetransmit(c, now);
+        }
+        recovery.afterSend(c, now);
       }
-      if ((len > 0 || fin) && c.rexmtTimer !== null && !c.rexmtTimer.armed) {
-        this.#tcp.timers.startRetransmit(c, now);
-      } else if ((len > 0 || fin) && c.rexmtTimer === null) {
-        this.#tcp.timers.startRetransmit(c, now);
-      }
-      if (len === 0 && !fin) return; // one ACK is enough
-      if (force) return; // one probe
+      if (used === 0) break; // one ACK is enough
+      if (force || probe) break; // one probe
     }
+  }
+
+  /**
+   * Sends `[start, start + len)` again (a lost segment, or the last one as a
+   * loss probe); the FIN goes with it when the range covers the FIN's number.
+   */
+  resend(c: TcpConnection, start: number, len: number, probe: boolean): Errno | null {
+    const tcp = this.#tcp, now = tcp.ctx.now();
+    const dataEnd = (c.sndUna + c.send.length) >>> 0;
+    let dataLen = len, flags = TCP_FLAG.ACK;
+    if (c.finSent && ((start + len) >>> 0) === ((dataEnd + 1) >>> 0)) {
+      dataLen = len - 1;
+      flags |= TCP_FLAG.FIN;
+    }
+    if (dataLen > 0 && ((start + dataLen) >>> 0) === dataEnd) flags |= TCP_FLAG.PSH;
+    const err = this.#emit(c, start, dataLen, flags, now);
+    if (err !== null) {
+      tcp.outputFailed(c, err);
+      return err;
+    }
+    const st = tcp.ctx.stats.tcp;
+    st.sndrexmitpack++;
+    st.sndrexmitbyte += dataLen;
+    if (c.sackOk && c.inRecovery) {
+      st.sack_rexmits++;
+      st.sack_rexmit_bytes += dataLen;
+    }
+    c.retransmits++;
+    c.rtt.retransmitted();
+    tcp.recovery.retransmitted(c, start, len, now, probe);
+    tcp.recovery.sent(c, len);
+    if (c.rexmtTimer === null || !c.rexmtTimer.armed) tcp.timers.startRetransmit(c, now);
+    return null;
+  }
+
+  /** A SYN-ACK for a connection that exists only as a SYN cache entry or a cookie (`c` is scratch). */
+  emitSynAck(c: TcpConnection): boolean {
+    const err = this.#emit(c, c.iss, 0, TCP_FLAG.SYN | TCP_FLAG.ACK, this.#tcp.ctx.now());
+    if (err !== null) return false;
+    this.#tcp.ctx.stats.tcp.sndctrl++;
+    return true;
   }
 
   /** SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED) with our options, at `iss`. */
@@ -219,12 +281,20 @@ export class TcpOutput {
       opts.tsEcr = c.tsRecent;
     }
     if (!syn && c.sackOk && c.recv !== null && (flags & TCP_FLAG.RST) === 0) {
-      const n = c.recv.sackBlocks(this.#sack, c.tsOk ? 3 : 4);
-      for (let i = 0; i < n; i++) {
-        opts.sackLeft[i] = this.#sack[2 * i];
-        opts.sackRight[i] = this.#sack[2 * i + 1];
+      const max = c.tsOk ? 3 : 4;
+      let k = 0;
+      if (c.dsackPending) {
+        opts.sackLeft[0] = c.dsackStart;
+        opts.sackRight[0] = c.dsackEnd;
+        k = 1;
+        c.dsackPending = false;
       }
-      opts.sackCount = n;
+      const n = c.recv.sackBlocks(this.#sack, max - k);
+      for (let i = 0; i < n; i++) {
+        opts.sackLeft[k + i] = this.#sack[2 * i];
+        opts.sackRight[k + i] = this.#sack[2 * i + 1];
+      }
+      opts.sackCount = k + n;
     }
     const optLen = tcpOptionsLength(opts);
     const hlen = TCP_HEADER_LEN + optLen;

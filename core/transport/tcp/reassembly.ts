@@ -47,6 +47,8 @@ export class Reassembly {
   duplicateSegments = 0;
   /** Running total of dropped bytes. */
   droppedBytes = 0;
+  /** Bytes held beyond a hole that were given up to make room nearer the reader. */
+  renegedBytes = 0;
 
   #buf: Uint8Array = EMPTY;
   readonly #maxRanges: number;
@@ -225,8 +227,14 @@ export class Reassembly {
     let j = i;
     while (j < this.#count && this.#off(this.#start[j]) <= end) j++;
     if (i === j && this.#count === this.#maxRanges) {
-      this.lastDropped += len; // a new run is needed and no record is free
-      return;
+      if (i === this.#count) {
+        this.lastDropped += len; // a new run beyond every held one, and no record free
+        return;
+      }
+      // Bytes nearer the reader matter more: give up the last held run (reneging on what was
+      // SACKed there, RFC 2018 §8 allows it) rather than refuse a hole's filling forever.
+      this.renegedBytes += (this.#end[this.#count - 1] - this.#start[this.#count - 1]) >>> 0;
+      this.#count--;
     }
     // Copy only the parts not held yet; what is held counts as duplicate.
     let at = off;

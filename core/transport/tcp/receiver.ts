@@ -33,6 +33,13 @@ export class TcpReceiver {
       const recv = c.recv!;
       const before = recv.ackSeq;
       const added = recv.insertFrom(seg.seq, seg.bytes, seg.dataOffset, len);
+      if (recv.lastDuplicate > 0 && c.sackOk) {
+        // RFC 2883 §4: the first SACK block of the next ACK names the duplicate bytes.
+        c.dsackPending = true;
+        c.dsackStart = seg.seq;
+        c.dsackEnd = (seg.seq + (added === 0 ? len : recv.lastDuplicate)) >>> 0;
+        c.ackNow = true;
+      }
       if (added === 0 && recv.lastDropped === 0) {
         st.rcvduppack++;
         st.rcvdupbyte += len;

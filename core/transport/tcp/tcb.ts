@@ -17,6 +17,7 @@ import { RouteOut } from "../../net/route_out.ts";
 import type { TimerHandle } from "../../time/timers.ts";
 import type { CongestionControl } from "./congestion/congestion.ts";
 import { Reassembly } from "./reassembly.ts";
+import type { LossState } from "./recovery.ts";
 import { RttEstimator } from "./rtt.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import { TCP_STATE_NAMES, TCPS, type TcpState } from "./state.ts";
@@ -94,6 +95,10 @@ export class TcpConnection implements Wakeable {
   rcvFinSeq = 0;
   /** The peer's FIN has been taken in order: after the bytes held, the stream ends. */
   rcvFinDone = false;
+  /** A duplicate range to report as the first SACK block of the next ACK (D-SACK, RFC 2883). */
+  dsackPending = false;
+  dsackStart = 0;
+  dsackEnd = 0;
   /** The `ack` of the last segment sent (timestamps: ts_recent update rule). */
   lastAckSent = 0;
 
@@ -139,7 +144,17 @@ export class TcpConnection implements Wakeable {
 
   // --- Loss recovery
   dupAcks = 0;
+  /** In fast recovery (SACK, RACK or three duplicate ACKs), PRR pacing what is sent. */
   inRecovery = false;
+  /** Repairing after a retransmission timeout (until the ACK reaches `recover`). */
+  rtoRecovery = false;
+  /** The scoreboard and RACK-TLP state; made when the connection first sends data. */
+  loss: LossState | null = null;
+  /** RACK's reorder timer or TLP's probe timer. */
+  lossTimer: TimerHandle | null = null;
+  lossTimerIsProbe = false;
+  /** Recoveries undone because D-SACKs showed them spurious. */
+  undos = 0;
   /** snd_max when recovery began (RFC 6582 "recover"). */
   recover = 0;
 
@@ -231,7 +246,8 @@ export class TcpConnection implements Wakeable {
     this.recv = new Reassembly({
       capacity: this.rcvBufSize,
       initialSeq: this.rcvNxt,
-      maxRanges: 32,
+      // Holes in a 4 MiB window at 1 % loss run into the tens; runs are 20 bytes each.
+      maxRanges: 256,
     });
   }
 

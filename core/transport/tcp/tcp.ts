@@ -36,6 +36,8 @@ import { TcpHandshake } from "./handshake.ts";
 import { TcpInput } from "./input.ts";
 import { TcpOutput } from "./output.ts";
 import { TcpReceiver } from "./receiver.ts";
+import { TcpRecovery } from "./recovery.ts";
+import { TcpListen } from "./listen.ts";
 import { TcpSegment } from "./segment.ts";
 import { TcpSender } from "./sender.ts";
 import { TCPS } from "./state.ts";
@@ -162,8 +164,9 @@ export class TcpProtocol implements TransportProtocol {
   readonly sender: TcpSender;
   readonly receiver: TcpReceiver;
   readonly timers: TcpTimers;
-  /** Random numbers in [0, 1) (replaceable for tests). */
-  random: () => number = Math.random;
+  readonly recovery: TcpRecovery;
+  #listen: TcpListen;
+  #random: () => number = Math.random;
   /** `net.inet.tcp.do_loopback_cksum`, read once per turn of input. */
   doLoopbackChecksum = 0;
 
@@ -187,7 +190,33 @@ export class TcpProtocol implements TransportProtocol {
     this.sender = new TcpSender(this);
     this.receiver = new TcpReceiver(this);
     this.timers = new TcpTimers(this);
+    this.recovery = new TcpRecovery(this);
+    const secret = new Uint8Array(16);
+    crypto.getRandomValues(secret);
+    this.#listen = new TcpListen(this, secret);
     this.doLoopbackChecksum = this.settings.doLoopbackCksum;
+  }
+
+  /** The listeners' SYN cache, cookies and keyed numbers. */
+  get listen(): TcpListen {
+    return this.#listen;
+  }
+
+  /** Random numbers in [0, 1): ephemeral port starts, and the secret keying ISNs and cookies. */
+  get random(): () => number {
+    return this.#random;
+  }
+
+  /**
+   * Replaces the random source (tests and simulations seed it, so runs repeat):
+   * the secret behind ISNs, timestamp offsets, SYN cookies and the SYN cache
+   * is drawn from it anew (the SYN cache starts empty).
+   */
+  set random(fn: () => number) {
+    this.#random = fn;
+    const secret = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) secret[i] = Math.floor(fn() * 256);
+    this.#listen = new TcpListen(this, secret);
   }
 
   // -------------------------------------------------------------------------
@@ -238,7 +267,7 @@ export class TcpProtocol implements TransportProtocol {
     }
     const l = this.table.lookupListener(seg.family, seg.dst, seg.dstPort);
     if (l !== null) {
-      this.handshake.listenInput(l, seg, now);
+      this.listen.input(l, seg, now);
       return;
     }
     st.noport++;
@@ -253,19 +282,24 @@ export class TcpProtocol implements TransportProtocol {
    */
   controlInput(e: NetError): void {
     if (e.length < 8) return;
-    const c = this.table.lookupConnection(e.src, e.srcPort, e.dst, e.dstPort);
-    if (c === null) return;
     const b = e.bytes, at = e.offset + 4;
     const seq = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    const c = this.table.lookupConnection(e.src, e.srcPort, e.dst, e.dstPort);
+    if (c === null) {
+      if (e.errno !== null && e.kind === "unreach") {
+        this.listen.unreach(e.src, e.srcPort, e.dst, e.dstPort, seq);
+      }
+      return;
+    }
     // RFC 5927 §4.1: the quoted sequence number must be one in flight.
     if (((seq - c.sndUna) | 0) < 0 || ((seq - c.sndMax) | 0) > 0) return;
     if (e.kind === "needfrag") {
       c.route.clear();
       const before = c.maxSeg;
       this.updateMss(c);
-      if (c.maxSeg < before) {
-        // tcp_mtudisc: resend what is in flight at the new size.
-        c.sndNxt = c.sndUna;
+      if (c.maxSeg < before && c.loss !== null) {
+        // tcp_mtudisc: what is in flight is resent at the new size.
+        c.loss.segs.resetAfterRto();
         this.output.output(c);
       }
       return;
@@ -362,8 +396,9 @@ export class TcpProtocol implements TransportProtocol {
 
   /** The initial sequence number (RFC 6528: a clock plus a keyed hash of the 4-tuple). */
   initialSequence(c: TcpConnection, now: number): number {
-    c.tsOffset = (this.random() * 0x100000000) >>> 0;
-    return ((now * 250) + this.random() * 0x100000000) >>> 0;
+    const l = this.listen;
+    c.tsOffset = l.tsOffset(c.local.addr, c.local.port, c.remote.addr, c.remote.port);
+    return l.isn.isn(c.local.addr, c.local.port, c.remote.addr, c.remote.port, now);
   }
 
   /** A congestion controller for a connection entering ESTABLISHED. */
@@ -411,6 +446,8 @@ export class TcpProtocol implements TransportProtocol {
   /** Enters TIME_WAIT (2·MSL). */
   enterTimeWait(c: TcpConnection, now: number): void {
     c.state = TCPS.TIME_WAIT;
+    // Nothing more will be sent; what the reader has not taken stays readable.
+    c.send.shrinkIfEmpty();
     this.timers.startTimeWait(c, now);
     c.post(TCP_EVENT.CLOSED, this.ctx.wakes);
   }
@@ -447,7 +484,8 @@ export class TcpProtocol implements TransportProtocol {
       if (i >= 0) l.acceptQueue.splice(i, 1);
     }
     c.listener = null;
-    if (c.state !== TCPS.LISTEN) this.ctx.stats.tcp.closed++;
+    if (c.state === TCPS.LISTEN) this.listen.removeListener(c);
+    else this.ctx.stats.tcp.closed++;
     c.state = TCPS.CLOSED;
     this.table.unbind(c);
     c.dead = true;
@@ -543,8 +581,8 @@ export class TcpProtocol implements TransportProtocol {
   }
 
   /** Holes in the SACK scoreboard of `c` (netstat's verbose form). */
-  sackHoles(_c: TcpConnection): number {
-    return 0;
+  sackHoles(c: TcpConnection): number {
+    return c.loss === null ? 0 : c.loss.segs.holes;
   }
 
   /** A scratch address for callers that need one briefly. */

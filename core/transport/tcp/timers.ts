@@ -99,6 +99,7 @@ export class TcpTimers {
     c.rexmtTimer?.disarm();
     c.keepTimer?.disarm();
     c.delackTimer?.disarm();
+    c.lossTimer?.disarm();
     c.persisting = false;
   }
 
@@ -126,11 +127,13 @@ export class TcpTimers {
       tcp.output.sendSyn(c);
       return;
     }
-    tcp.sender.onRetransmitTimeout(c, now);
-    c.sndNxt = c.sndUna;
-    c.retransmits++;
+    tcp.recovery.onRetransmitTimeout(c, now);
+    if (c.loss === null) {
+      // Nothing was ever recorded (a FIN alone, say): resend from snd_una.
+      tcp.recovery.state(c);
+    }
     tcp.output.output(c);
-    if (c.rexmtTimer !== null && !c.rexmtTimer.armed && c.flight > 0) this.startRetransmit(c, now);
+    if (c.flight > 0) this.startRetransmit(c, now);
   }
 
   #delayedAck(c: TcpConnection): void {

@@ -27,7 +27,8 @@ export interface CongestionControl {
    * `flightBefore` is the bytes in flight before this ACK; `appLimited` is
    * true when the sender had less to send than the window allowed (RFC 7661:
    * the window should then not grow). `srttMs`/`minRttMs` are 0 before the
-   * first RTT sample.
+   * first RTT sample. `rttSampleMs` is the RTT this ACK measured (timestamp
+   * echo or the timed segment; 0 or absent when none): HyStart++ needs it.
    */
   onAck(
     acked: number,
@@ -36,6 +37,7 @@ export interface CongestionControl {
     now: number,
     srttMs: number,
     minRttMs: number,
+    rttSampleMs?: number,
   ): void;
   /** Loss detected (fast retransmit, SACK or RACK): recovery begins; sets `ssthresh` and `cwnd`. */
   onLoss(flight: number, now: number): void;

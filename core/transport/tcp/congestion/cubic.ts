@@ -10,14 +10,18 @@
  * the RFC's formulas are in segments, so W_cubic is scaled by SMSS and C is
  * segments/s^3. Nothing is allocated per call.
  *
- * Not here: HyStart++ (RFC 9406; it needs per-ACK RTT samples and round
- * boundaries the interface does not carry): slow start runs until ssthresh
- * or loss, as RFC 9438 §4.10 allows.
+ * The first slow start uses HyStart++ (RFC 9406) when the sender passes
+ * per-ACK RTT samples: a rise in the round's minimum RTT moves it to
+ * Conservative Slow Start, and after CSS_ROUNDS rounds there to congestion
+ * avoidance with ssthresh = cwnd, before the queue overflows. Rounds are
+ * counted in bytes: a round ends when the flight at its start has been
+ * acked (RFC 9406's windowEnd = SND.NXT). Without samples it never fires
+ * and slow start runs until loss, as before.
  *
  * @module
  */
 
-import { type CongestionOptions, CWND_MAX, NewReno } from "./newreno.ts";
+import { type CongestionOptions, CWND_MAX, NewReno, SSTHRESH_INITIAL } from "./newreno.ts";
 
 /** C: the curve's aggressiveness, segments per second cubed (RFC 9438 §5.1). */
 export const CUBIC_C = 0.4;
@@ -26,10 +30,120 @@ export const CUBIC_BETA = 0.7;
 /** alpha_cubic = 3*(1-beta)/(1+beta): W_est's growth per RTT until it reaches cwnd_prior (RFC 9438 §4.3). */
 export const CUBIC_ALPHA = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
 
+/** RFC 9406 §4.3's constants: RTT thresholds in ms, samples per round, CSS growth and length. */
+export const HYSTART = Object.freeze({
+  MIN_RTT_THRESH_MS: 4,
+  MAX_RTT_THRESH_MS: 16,
+  MIN_RTT_DIVISOR: 8,
+  N_RTT_SAMPLE: 8,
+  CSS_GROWTH_DIVISOR: 4,
+  CSS_ROUNDS: 5,
+});
+
+/** What `HyStartPlusPlus.onAck` says the sender is in. */
+export const HYSTART_PHASE = Object.freeze({
+  /** Standard slow start. */
+  SLOW_START: 0,
+  /** Conservative Slow Start: grow by a quarter of slow start's increment. */
+  CONSERVATIVE: 1,
+  /** CSS is over: set ssthresh = cwnd and enter congestion avoidance. */
+  EXIT: 2,
+});
+
+/**
+ * HyStart++ (RFC 9406) as a pure round tracker: told each slow-start ACK
+ * (bytes acked, flight before it, its RTT sample), it answers the phase.
+ * The caller applies it (a quarter of the growth in CSS; ssthresh = cwnd on
+ * EXIT) and calls `reset` when a loss ends slow start.
+ *
+ * @example
+ * ```ts
+ * const hs = new HyStartPlusPlus();
+ * hs.onAck(1000, 10000, 40) === HYSTART_PHASE.SLOW_START; // true
+ * ```
+ */
+export class HyStartPlusPlus {
+  /** Bytes still to be acked before the current round ends (0: the next ACK starts one). */
+  #roundBytesLeft = 0;
+  #lastRoundMinRtt = Infinity;
+  #currentRoundMinRtt = Infinity;
+  #samples = 0;
+  #cssBaselineMinRtt = Infinity;
+  /** Rounds ended while in CSS, the partial first one included. */
+  #cssRounds = 0;
+  #phase: number = HYSTART_PHASE.SLOW_START;
+
+  /** The current phase (`HYSTART_PHASE`). */
+  get phase(): number {
+    return this.#phase;
+  }
+
+  /** The minimum RTT of the round in progress (Infinity before a sample). */
+  get currentRoundMinRtt(): number {
+    return this.#currentRoundMinRtt;
+  }
+
+  /** The minimum RTT of the round before. */
+  get lastRoundMinRtt(): number {
+    return this.#lastRoundMinRtt;
+  }
+
+  /** Back to standard slow start with no history. */
+  reset(): void {
+    this.#roundBytesLeft = 0;
+    this.#lastRoundMinRtt = Infinity;
+    this.#currentRoundMinRtt = Infinity;
+    this.#samples = 0;
+    this.#cssBaselineMinRtt = Infinity;
+    this.#cssRounds = 0;
+    this.#phase = HYSTART_PHASE.SLOW_START;
+  }
+
+  /** One ACK in slow start or CSS; `rttSampleMs` 0 when it measured nothing. Returns the phase. */
+  onAck(acked: number, flightBefore: number, rttSampleMs: number): number {
+    if (this.#phase === HYSTART_PHASE.EXIT) return this.#phase;
+    if (this.#roundBytesLeft <= 0) {
+      if (this.#phase === HYSTART_PHASE.CONSERVATIVE && ++this.#cssRounds >= HYSTART.CSS_ROUNDS) {
+        this.#phase = HYSTART_PHASE.EXIT;
+        return this.#phase;
+      }
+      this.#lastRoundMinRtt = this.#currentRoundMinRtt;
+      this.#currentRoundMinRtt = Infinity;
+      this.#samples = 0;
+      this.#roundBytesLeft = flightBefore;
+    }
+    this.#roundBytesLeft -= acked;
+    if (rttSampleMs > 0) {
+      if (rttSampleMs < this.#currentRoundMinRtt) this.#currentRoundMinRtt = rttSampleMs;
+      this.#samples++;
+    }
+    if (this.#samples < HYSTART.N_RTT_SAMPLE) return this.#phase;
+    if (this.#phase === HYSTART_PHASE.SLOW_START) {
+      if (this.#lastRoundMinRtt === Infinity) return this.#phase;
+      const threshold = Math.max(
+        HYSTART.MIN_RTT_THRESH_MS,
+        Math.min(this.#lastRoundMinRtt / HYSTART.MIN_RTT_DIVISOR, HYSTART.MAX_RTT_THRESH_MS),
+      );
+      if (this.#currentRoundMinRtt >= this.#lastRoundMinRtt + threshold) {
+        this.#cssBaselineMinRtt = this.#currentRoundMinRtt;
+        this.#cssRounds = 0;
+        this.#phase = HYSTART_PHASE.CONSERVATIVE;
+      }
+    } else if (this.#currentRoundMinRtt < this.#cssBaselineMinRtt) {
+      // The delay rise was spurious: back to slow start (RFC 9406 §4.2).
+      this.#cssBaselineMinRtt = Infinity;
+      this.#phase = HYSTART_PHASE.SLOW_START;
+    }
+    return this.#phase;
+  }
+}
+
 /** CUBIC's options beyond the common ones. */
 export interface CubicOptions extends CongestionOptions {
   /** Fast convergence (RFC 9438 §4.7): release bandwidth to newer flows. Default true. */
   fastConvergence?: boolean;
+  /** HyStart++ (RFC 9406) in the first slow start, when ACKs carry RTT samples. Default true. */
+  hystart?: boolean;
 }
 
 /**
@@ -71,6 +185,8 @@ export class Cubic extends NewReno {
   /** `now` of the last ACK, to leave application-limited and idle time out of t. */
   #lastAckAt = 0;
   readonly #fastConvergence: boolean;
+  /** Null when HyStart++ is off. */
+  readonly #hystart: HyStartPlusPlus | null;
 
   #priorWMax = 0;
   #priorK = 0;
@@ -83,6 +199,7 @@ export class Cubic extends NewReno {
   constructor(options: CubicOptions) {
     super(options, CUBIC_BETA);
     this.#fastConvergence = options.fastConvergence ?? true;
+    this.#hystart = (options.hystart ?? true) ? new HyStartPlusPlus() : null;
   }
 
   /** "cubic", as `net.inet.tcp.congctl.selected` spells it. */
@@ -110,6 +227,11 @@ export class Cubic extends NewReno {
     return this.#epochStart;
   }
 
+  /** HyStart++'s phase (`HYSTART_PHASE`), SLOW_START when it is off or over. */
+  get hystartPhase(): number {
+    return this.#hystart?.phase ?? HYSTART_PHASE.SLOW_START;
+  }
+
   /** W_cubic(t) in bytes for `t` seconds into the current epoch (RFC 9438 eq. 1). */
   curve(t: number): number {
     const d = t - this.#k;
@@ -124,22 +246,25 @@ export class Cubic extends NewReno {
     now: number,
     srttMs: number,
     minRttMs: number,
+    rttSampleMs = 0,
   ): void {
     if (appLimited && this.#epochStart >= 0 && now > this.#lastAckAt) {
       this.#epochStart += now - this.#lastAckAt;
     }
     this.#lastAckAt = now;
-    super.onAck(acked, flightBefore, appLimited, now, srttMs, minRttMs);
+    super.onAck(acked, flightBefore, appLimited, now, srttMs, minRttMs, rttSampleMs);
   }
 
   /** W_max from cwnd (with fast convergence), ssthresh = max(0.7 * flight, 2*SMSS), cwnd = ssthresh. */
   override onLoss(flight: number, now: number): void {
+    if (this.inRecovery) return; // one reduction per recovery, as NewReno
     const cwnd = this.window;
     super.onLoss(flight, now); // saves the undo state first, from the fields still unchanged
     this.#cwndPrior = cwnd;
     this.#wMax = this.#fastConvergence && cwnd < this.#wMax ? cwnd * (1 + CUBIC_BETA) / 2 : cwnd;
     this.#epochStart = -1;
     this.#flattenNextEpoch = false;
+    this.#hystart?.reset();
   }
 
   /** As NewReno (ssthresh with beta_cubic); the next epoch starts flat at its own cwnd (§4.8). */
@@ -148,6 +273,7 @@ export class Cubic extends NewReno {
     super.onRetransmitTimeout(flight, now);
     this.#epochStart = -1;
     this.#flattenNextEpoch = true;
+    this.#hystart?.reset();
   }
 
   /** cwnd = min(cwnd, IW); a reduced window starts a new epoch, an unchanged one leaves the idle time out of t. */
@@ -160,6 +286,27 @@ export class Cubic extends NewReno {
       this.#epochStart += now - this.#lastAckAt;
     }
     this.#lastAckAt = now;
+  }
+
+  /** HyStart++ in the first slow start (ssthresh still at its initial value); standard after. */
+  protected override slowStart(
+    grow: number,
+    acked: number,
+    flightBefore: number,
+    rttSampleMs: number,
+  ): void {
+    const hystart = this.#hystart;
+    if (hystart === null || this.threshold !== SSTHRESH_INITIAL) {
+      super.slowStart(grow, acked, flightBefore, rttSampleMs);
+      return;
+    }
+    const phase = hystart.onAck(acked, flightBefore, rttSampleMs);
+    if (phase === HYSTART_PHASE.EXIT) {
+      this.threshold = Math.max(Math.floor(this.window), 2 * this.segment);
+      return;
+    }
+    if (phase === HYSTART_PHASE.CONSERVATIVE) grow /= HYSTART.CSS_GROWTH_DIVISOR;
+    super.slowStart(grow, acked, flightBefore, rttSampleMs);
   }
 
   protected override congestionAvoidance(acked: number, now: number, rttMs: number): void {

@@ -150,11 +150,12 @@ export class NewReno implements CongestionControl {
   /** Slow start or congestion avoidance for `acked` new bytes (none when application-limited). */
   onAck(
     acked: number,
-    _flightBefore: number,
+    flightBefore: number,
     appLimited: boolean,
     now: number,
     srttMs: number,
     minRttMs: number,
+    rttSampleMs = 0,
   ): void {
     if (!(acked > 0)) return;
     this.#untouched = false;
@@ -166,15 +167,24 @@ export class NewReno implements CongestionControl {
     }
     if (appLimited) return;
     if (this.window < this.threshold) {
-      const grow = this.#abc ? Math.min(acked, limit) : this.segment;
-      this.window = Math.min(this.window + grow, this.threshold, CWND_MAX);
+      this.slowStart(
+        this.#abc ? Math.min(acked, limit) : this.segment,
+        acked,
+        flightBefore,
+        rttSampleMs,
+      );
       return;
     }
     this.congestionAvoidance(acked, now, srttMs > 0 ? srttMs : minRttMs);
   }
 
-  /** Recovery begins: ssthresh = max(flight * beta, 2*SMSS), cwnd = ssthresh. */
+  /**
+   * Recovery begins: ssthresh = max(flight * beta, 2*SMSS), cwnd = ssthresh.
+   * Ignored while a recovery is already running: one reduction per window of
+   * data (RFC 6582 §3.2, RFC 6675 §5).
+   */
   onLoss(flight: number, _now: number): void {
+    if (this.inRecovery) return;
     this.#untouched = false;
     this.saveUndoState();
     this.threshold = this.reducedThreshold(flight);
@@ -229,6 +239,19 @@ export class NewReno implements CongestionControl {
   onIdleRestart(_now: number): void {
     this.window = Math.min(this.window, initialWindow(this.segment, this.#initialSegments));
     this.#bytesAcked = 0;
+  }
+
+  /**
+   * One ACK's growth with cwnd < ssthresh: `grow` bytes (ABC's min(acked, L),
+   * or one SMSS without ABC), never past ssthresh. CUBIC's HyStart++ hooks here.
+   */
+  protected slowStart(
+    grow: number,
+    _acked: number,
+    _flightBefore: number,
+    _rttSampleMs: number,
+  ): void {
+    this.window = Math.min(this.window + grow, this.threshold, CWND_MAX);
   }
 
   /** One ACK's growth with cwnd >= ssthresh; `rttMs` is SRTT (or the min RTT, or 0). */

@@ -66,9 +66,9 @@ export class ProportionalRateReduction {
    * `ssthresh` what the congestion control just set, `mss` the sender MSS.
    */
   start(recoverFs: number, ssthresh: number, mss: number): void {
-    this.#recoverFs = Math.max(1, recoverFs);
-    this.#ssthresh = ssthresh;
     this.#mss = Math.max(1, mss);
+    this.#recoverFs = Math.max(this.#mss, recoverFs); // never 0: it divides
+    this.#ssthresh = ssthresh;
     this.#delivered = 0;
     this.#out = 0;
     this.#active = true;
