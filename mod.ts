@@ -12,9 +12,9 @@
  * - {@linkcode listenDatagram}: `Deno.listenDatagram` through the daemon that
  *   `$SOCK` names (one Unix connection per socket: `docs/socket-protocol.md`),
  *   or through an embedded {@linkcode Stack} (`{ stack }`); see `libsocket/`.
+ * - {@linkcode connect} and {@linkcode listen}: `Deno.connect` and
+ *   `Deno.listen` for TCP, the same two ways.
  * - {@linkcode ErrnoError}: the one error type, carrying an errno name.
- *
- * TCP sockets arrive with TCP.
  *
  * @example Inspect a running daemon (started with `prefix=/tmp/a`)
  * ```ts ignore

@@ -49,6 +49,7 @@ import {
   writeSockaddr,
 } from "../core/control/sock_proto.ts";
 import type { LogFn } from "./log.ts";
+import { isStreamRequest, StreamHopConnection, type Unclaimed } from "./socket_hop_stream.ts";
 
 /** The default bound on sockets open at once through the hop. */
 export const DEFAULT_MAX_SOCKETS = 4096;
@@ -79,6 +80,8 @@ export class SocketHopServer {
   #open = 0;
   #saidFull = false;
   readonly #pool: Uint8Array[] = [];
+  /** Accepted stream sockets waiting for their claim, by token (hex). */
+  readonly claims = new Map<string, Unclaimed>();
 
   constructor(stack: Stack, log: LogFn, opts: { maxSockets?: number } = {}) {
     this.stack = stack;
@@ -148,6 +151,8 @@ class HopConnection {
   #carry: Uint8Array | null = null;
   readonly #carryFrom = new Endpoint();
   #waiters: (() => void)[] = [];
+  /** Set when the socket request asks for a stream socket: `socket_hop_stream.ts` serves it. */
+  #stream = false;
 
   constructor(server: SocketHopServer, conn: Deno.Conn, privileged: boolean) {
     this.#server = server;
@@ -167,6 +172,9 @@ class HopConnection {
         if (n === null) return;
         dec.commit(n);
       }
+      if (this.#stream) {
+        return await new StreamHopConnection(this.#server, this.#conn, this.#privileged, dec).run();
+      }
       // Broke the protocol or was refused: let the last frames out, briefly, then hang up.
       await this.#flushBriefly();
       await this.#drainBriefly();
@@ -184,6 +192,10 @@ class HopConnection {
       const kind = dec.kind;
       if (this.#handle === null) {
         if (kind !== HOP_KIND.request || dec.end === dec.start) return this.#broken("EPROTO");
+        if (isStreamRequest(dec)) {
+          this.#stream = true;
+          return false;
+        }
         if (!this.#request()) return false;
         continue;
       }

@@ -202,7 +202,19 @@ async function setupViaDaemon(
   return await named;
 }
 
-async function viaDaemon(via: StackChoice, family: 4 | 6): Promise<HopSocket> {
+function viaDaemon(via: StackChoice, family: 4 | 6): Promise<HopSocket> {
+  return openViaDaemon(via, family, (path) => HopSocket.open(path, family));
+}
+
+/**
+ * Opens a hop connection with `connectTo` on the socket file `via` chooses for
+ * `family` (the `config` file when this user may, else the public one).
+ */
+export async function openViaDaemon<T>(
+  via: StackChoice,
+  family: 4 | 6,
+  connectTo: (path: string) => Promise<T>,
+): Promise<T> {
   const paths = socketPaths(via.sock ?? Deno.env.get("SOCK") ?? "");
   const open = family === 4 ? paths.inet : paths.inet6;
   const files = via.privileged === true
@@ -213,7 +225,7 @@ async function viaDaemon(via: StackChoice, family: 4 | 6): Promise<HopSocket> {
   let denied = false;
   for (const path of files) {
     try {
-      return await HopSocket.open(path, family);
+      return await connectTo(path);
     } catch (e) {
       if (e instanceof Deno.errors.PermissionDenied) {
         denied = true;

@@ -9,6 +9,8 @@
  * for await (const [data, addr] of conn) await conn.send(data, addr);
  * ```
  * and a program with its own stack passes it: `listenDatagram(opts, { stack })`.
+ * TCP likewise: `connect` and `listen` are `Deno.connect` and `Deno.listen`
+ * (`const conn = await connect({ hostname: "192.0.2.9", port: 80 })`).
  * `resolveDns` (Deno's `Deno.resolveDns`) sends its queries the same way.
  *
  * @module
@@ -23,6 +25,16 @@ export {
   type UdpAddr,
   type UdpListenOptions,
 } from "./datagram.ts";
+export {
+  connect,
+  listen,
+  type TcpAddr,
+  type TcpConn,
+  type TcpConnectOptions,
+  type TcpListener,
+  type TcpListenOptions,
+} from "./stream.ts";
+export type { TcpOption } from "./tcp_core.ts";
 export {
   type DnsRecordType,
   type MxRecord,

@@ -54,7 +54,11 @@ export const HOP_KIND = {
   request: 0x51,
   /** Daemon to program: the answer to the oldest unanswered request. */
   reply: 0x52,
-  /** Both ways: one datagram (sockaddr, then payload). */
+  /**
+   * Both ways: one datagram (sockaddr, then payload); on a stream socket,
+   * the next bytes of the stream (no sockaddr), and an empty body is the end
+   * of the stream (the program's `shutdown(SHUT_WR)`, the peer's FIN).
+   */
   data: 0x44,
   /** Daemon to program: an error beside the data. */
   error: 0x45,
@@ -69,6 +73,12 @@ export const HOP_OP = {
   getsockopt: 5,
   getsockname: 6,
   getpeername: 7,
+  /** Stream sockets: `listen(backlog)`. */
+  listen: 8,
+  /** Stream sockets: the next connection from the accept queue, held for a `claim`. */
+  accept: 9,
+  /** Stream sockets: this connection takes the accepted socket named by a token. */
+  claim: 10,
 } as const;
 
 /** What an error frame reports. */
@@ -88,6 +98,14 @@ export const AF_INET6 = 24;
 export const SOCK_DGRAM = 2;
 /** `IPPROTO_UDP`. */
 export const IPPROTO_UDP = 17;
+/** `SOCK_STREAM`. */
+export const SOCK_STREAM = 1;
+/** `IPPROTO_TCP` (also the option level of TCP's options). */
+export const IPPROTO_TCP = 6;
+/** Largest data frame body on a stream socket: a 64 KiB write is one frame. */
+export const HOP_STREAM_MAX_DATA = 65_536;
+/** Bytes of an accept token (random, so no other program can claim the socket). */
+export const HOP_TOKEN = 8;
 
 /** Option levels as NetBSD numbers them. */
 export const SOL_SOCKET = 0xffff;
@@ -102,7 +120,9 @@ export const HOP_OPTIONS: readonly {
   member?: "join" | "leave";
 }[] = [
   { level: SOL_SOCKET, name: 0x0004, option: "SO_REUSEADDR" },
+  { level: SOL_SOCKET, name: 0x0008, option: "SO_KEEPALIVE" },
   { level: SOL_SOCKET, name: 0x0020, option: "SO_BROADCAST" },
+  { level: SOL_SOCKET, name: 0x0080, option: "SO_LINGER" },
   { level: SOL_SOCKET, name: 0x0200, option: "SO_REUSEPORT" },
   { level: SOL_SOCKET, name: 0x1001, option: "SO_SNDBUF" },
   { level: SOL_SOCKET, name: 0x1002, option: "SO_RCVBUF" },
@@ -122,6 +142,11 @@ export const HOP_OPTIONS: readonly {
   { level: IPPROTO_IPV6, name: 12, option: "IPV6_JOIN_GROUP", member: "join" },
   { level: IPPROTO_IPV6, name: 13, option: "IPV6_LEAVE_GROUP", member: "leave" },
   { level: IPPROTO_IPV6, name: 27, option: "IPV6_V6ONLY" },
+  { level: IPPROTO_TCP, name: 0x01, option: "TCP_NODELAY" },
+  { level: IPPROTO_TCP, name: 0x02, option: "TCP_MAXSEG" },
+  { level: IPPROTO_TCP, name: 0x03, option: "TCP_KEEPIDLE" },
+  { level: IPPROTO_TCP, name: 0x05, option: "TCP_KEEPINTVL" },
+  { level: IPPROTO_TCP, name: 0x06, option: "TCP_KEEPCNT" },
 ];
 
 /** The option with these numbers, or undefined. */
@@ -287,7 +312,8 @@ export type HopStreamError = "EPROTO" | "EMSGSIZE";
  * {@linkcode HopDecoder.next} returns true, the frame is `kind` with its body
  * at `buf[start, end)`, valid until the next {@linkcode HopDecoder.space} or
  * {@linkcode HopDecoder.push}. The buffer starts small (an idle socket costs
- * little) and grows while reads fill it, up to 256 KiB.
+ * little), grows while reads fill it, up to 256 KiB, and goes back to its
+ * first size when it is empty after a small read.
  */
 export class HopDecoder {
   buf: Uint8Array;
@@ -302,14 +328,23 @@ export class HopDecoder {
   #fill = 0;
   #offered = 0;
   #grow = false;
+  readonly #initial: number;
+  #lastRead = 0;
 
   constructor(initial = 16 * 1024) {
     this.buf = new Uint8Array(initial);
+    this.#initial = initial;
   }
 
   /** Free bytes at the tail, after compacting (and growing when needed): read straight into this. */
   space(): Uint8Array {
-    if (this.#at === this.#fill) this.#at = this.#fill = 0;
+    if (this.#at === this.#fill) {
+      this.#at = this.#fill = 0;
+      // Back to the initial size once the traffic is small again (an idle socket costs little).
+      if (this.#lastRead < SMALL_READ && this.buf.length > this.#initial) {
+        this.buf = new Uint8Array(this.#initial);
+      }
+    }
     const live = this.#fill - this.#at;
     let need = 4096;
     if (live >= HOP_HEADER) {
@@ -337,6 +372,7 @@ export class HopDecoder {
   /** Accounts for `n` bytes written into {@linkcode space}. */
   commit(n: number): void {
     this.#fill += n;
+    this.#lastRead = n;
     if (n === this.#offered && this.buf.length < MAX_DECODER) this.#grow = true;
   }
 
@@ -377,4 +413,6 @@ export class HopDecoder {
 }
 
 const MAX_DECODER = 256 * 1024;
+/** A read this small, into an empty buffer, lets a grown buffer go. */
+const SMALL_READ = 4096;
 const EMPTY = new Uint8Array(0);
