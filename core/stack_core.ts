@@ -242,6 +242,21 @@ export class StackCore implements StackContext {
     return this.ip6.route(dst.bytes, dst.zone || undefined, null, null, out);
   }
 
+  /**
+   * Whether the next hop of `route` has a link address now (ARP or ND); true
+   * on links that need none (loopback, point-to-point). For netstat's
+   * "what limits the sender", never on the data path.
+   */
+  neighbourResolved(route: RouteOut): boolean {
+    const iface = route.iface;
+    if (iface === null || iface.isLoopback || (iface.flags & (IFF.POINTOPOINT | IFF.NOARP)) !== 0) {
+      return true;
+    }
+    const hop = route.nextHop;
+    if (hop.family === 4) return this.arp.cache.get(iface.index, hop.v4)?.mac != null;
+    return this.ip6?.nd.cache.get(iface.index, hop.bytes)?.mac != null;
+  }
+
   // -------------------------------------------------------------------------
   // Turns
 

@@ -480,8 +480,18 @@ function pcbInfo(c: TcpConnection, tcp: TcpProtocol): TcpPcbInfo {
     rcvWnd: c.recv === null ? c.rcvBufSize : c.recv.window,
     mss: c.maxSeg,
     congestion: cc?.name ?? c.ccName ?? tcp.settings.congestion,
-    limit: c.state === TCPS.ESTABLISHED || c.state === TCPS.CLOSE_WAIT ? c.limit : "none",
+    limit: sendLimit(c, tcp),
   };
+}
+
+/** What limits the sender of `c` now: an unresolved next hop first, then what output found. */
+function sendLimit(c: TcpConnection, tcp: TcpProtocol): TcpPcbInfo["limit"] {
+  if (c.state !== TCPS.ESTABLISHED && c.state !== TCPS.CLOSE_WAIT) return "none";
+  const resolved = tcp.net.neighbourResolved;
+  if (resolved !== undefined && c.route.iface !== null && !resolved.call(tcp.net, c.route)) {
+    return "neighbour";
+  }
+  return c.limit;
 }
 
 /** Takes the pending error of `c`, if any. */

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { pair } from "../kit/topologies.ts";
+import { stackCore } from "../../core/stack.ts";
 import type { TcpHandle } from "../../core/socket/tcp_handle.ts";
 
 Deno.test("tcp: 10 000 concurrent connections open, talk, close and are gone after 2·MSL", () => {
@@ -77,4 +78,25 @@ Deno.test("tcp: a listener's queue stops at its backlog; the rest wait in the SY
   assert.ok(server.accept() !== null);
   assert.ok(server.accept() !== null);
   assert.equal(b.stats.tcp.sc_completed, 5);
+});
+
+Deno.test("tcp: netstat's limit names an unresolved next hop while the neighbour does not answer", () => {
+  const { net, seg, a, b } = pair();
+  const server = b.openTcp(4);
+  server.bind("192.0.2.2", 82);
+  server.listen(1);
+  const client = a.openTcp(4);
+  client.connect("192.0.2.2", 82);
+  net.run();
+  const limitOf = () => stackCore(a).tcp.tcpPcbs().find((p) => p.remote.port === 82)!.limit;
+  assert.notEqual(limitOf(), "neighbour");
+  seg.drop = (f) => f[12] === 0x08 && f[13] === 0x06; // ARP no longer answered
+  a.neighborDelete("inet", "192.0.2.2");
+  client.write(new Uint8Array(100));
+  net.run();
+  assert.equal(limitOf(), "neighbour");
+  seg.drop = () => false;
+  net.advance(2_000); // ARP asks again, the frames held go
+  net.run();
+  assert.notEqual(limitOf(), "neighbour");
 });

@@ -53,6 +53,8 @@ export const TCP_RTO_MIN_MS = 200;
 export interface TcpNetwork {
   readonly ip4: Ipv4Layer;
   readonly ip6: Ipv6Layer | null;
+  /** Whether the route's next hop has a link address now (netstat's "neighbour" limit). */
+  neighbourResolved?(route: RouteOut): boolean;
 }
 
 /**
