@@ -8,7 +8,11 @@
  *   half-closes, reads the echo to its end, prints `ok <sha-256>` when both
  *   hashes match (else `mismatch`, exit 1);
  * - `hold HOST PORT CONNECTIONS`: opens CONNECTIONS connections, prints
- *   `ready`, then writes to all of them without pause for at most 60 s.
+ *   `ready`, then writes to all of them without pause for at most 60 s;
+ * - `keep HOST PORT CONNECTIONS`: listens, accepts CONNECTIONS connections
+ *   and keeps them idle (prints `listening`, then `accepted N`), for at most 120 s;
+ * - `open HOST PORT CONNECTIONS`: opens CONNECTIONS connections and keeps them
+ *   idle (prints `opened N`) until its input ends or 120 s pass.
  * @module
  */
 import { connect, listen, type TcpConn } from "../../mod.ts";
@@ -71,7 +75,30 @@ if (mode === "echo") {
   const data = new Uint8Array(16 * 1024);
   const end = Date.now() + 60_000;
   while (Date.now() < end) await Promise.all(conns.map((c) => c.write(data)));
+} else if (mode === "keep") {
+  const want = Number(countText);
+  const l = await listen({ port, hostname: host, tcpBacklog: 4096 }).ready;
+  console.log("listening");
+  setTimeout(() => Deno.exit(3), 120_000);
+  const kept: TcpConn[] = [];
+  for await (const c of l) {
+    kept.push(c);
+    if (kept.length === want) console.log(`accepted ${kept.length}`);
+  }
+} else if (mode === "open") {
+  const want = Number(countText);
+  const limit = setTimeout(() => Deno.exit(3), 120_000);
+  const conns: TcpConn[] = [];
+  // A few hundred handshakes at a time: each is a setup round trip to the daemon.
+  while (conns.length < want) {
+    const batch = Math.min(200, want - conns.length);
+    conns.push(...await Promise.all(Array.from({ length: batch }, () => connect({ hostname: host, port }))));
+  }
+  console.log(`opened ${conns.length}`);
+  for await (const _ of Deno.stdin.readable) { /* until the test closes our input */ }
+  for (const c of conns) c.close();
+  clearTimeout(limit);
 } else {
-  console.error("usage: tcp_peer_program.ts echo|send|hold HOST PORT [N]");
+  console.error("usage: tcp_peer_program.ts echo|send|hold|keep|open HOST PORT [N]");
   Deno.exit(64);
 }
