@@ -61,6 +61,12 @@ export class TcpInput {
         c.dsackEnd = (seg.seq + seg.dataLength) >>> 0;
       }
       c.ackNow = true;
+      if (
+        c.state === TCPS.TIME_WAIT && seg.has(TCP_FLAG.FIN) &&
+        ((seg.seq + seg.seqLength) >>> 0) === c.rcvNxt
+      ) {
+        tcp.timers.startTimeWait(c, now); // the peer's FIN again: our ACK was lost; 2·MSL again
+      }
       tcp.outputLater(c);
       return;
     }
