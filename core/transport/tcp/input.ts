@@ -75,6 +75,7 @@ export class TcpInput {
       if (seg.seq === c.rcvNxt || c.state === TCPS.SYN_RECEIVED && seg.seq === c.irs + 1) {
         this.#reset(c);
       } else {
+        st.rcvbadrst++;
         tcp.challengeAck(c);
       }
       return;
@@ -82,6 +83,7 @@ export class TcpInput {
     // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, never a reset.
     if (seg.has(TCP_FLAG.SYN) && c.state !== TCPS.SYN_RECEIVED) {
       st.badsyn++;
+      st.rcvbadsynest++;
       tcp.challengeAck(c);
       return;
     }
