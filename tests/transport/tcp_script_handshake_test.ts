@@ -311,3 +311,21 @@ Deno.test("connect: a RST acknowledging our SYN refuses the connection; one not 
   assert.equal(conn.state, "CLOSED");
   assert.equal(conn.error, "ECONNREFUSED");
 });
+
+Deno.test("IPv6: passive open advertises MSS 1440 (1500 - 60) and the connection carries data", () => {
+  const { ctx, conn, stackSeq, peerSeq } = accepted({ family: 6, options: { mss: 1440 } });
+  assert.equal(conn.state, "ESTABLISHED");
+  conn.setOption("TCP_NODELAY", 1);
+  conn.write(bytes(2000));
+  ctx.expect(tcp(seq(stackSeq), ack(peerSeq), payloadLen(1440)), { more: true });
+  ctx.expect(tcp(flags("PA"), seq(stackSeq + 1440), payloadLen(560)));
+});
+
+Deno.test("IPv6: the SYN-ACK's MSS is the link's 1500 less 60 bytes of headers", () => {
+  const { ctx } = listening({ family: 6 });
+  ctx.send({ flags: "S", seq: PEER_ISS, options: { mss: 1440 } });
+  ctx.expect(tcp(flags("SA"), ack(PEER_ISS + 1), mss(1440)));
+  // A closed port answers as in IPv4.
+  ctx.send({ flags: "S", seq: PEER_ISS, dstPort: 81, at: 1 });
+  ctx.expect(tcp(flags("RA"), seq(0), ack(PEER_ISS + 1)));
+});
