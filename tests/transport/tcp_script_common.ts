@@ -108,7 +108,9 @@ export function connected(opts: OpenOptions = {}): Opened {
     seq: PEER_ISS,
     ack: iss + 1,
     window: opts.window ?? 65535,
-    options: options.timestamps ? { ...options, timestamps: [options.timestamps[0], tsVal] } : options,
+    options: options.timestamps
+      ? { ...options, timestamps: [options.timestamps[0], tsVal] }
+      : options,
     at: opts.ackAt ?? 10,
   });
   ctx.expect(tcp(flags("A"), ack(PEER_ISS + 1)));

@@ -113,7 +113,12 @@ Deno.test("out of order: each segment beyond a hole gets an immediate duplicate 
   // Filling the first hole: the cumulative ACK moves at once; the blocks beyond stay.
   ctx.send({ flags: "A", seq: p, ack: stackSeq, payload: 1000, at: 110 });
   ctx.expect(
-    tcp(flags("A"), ack(p + 2500), sackBlocks([[p + 5000, p + 5500], [p + 3000, p + 4000]]), sentAt(110)),
+    tcp(
+      flags("A"),
+      ack(p + 2500),
+      sackBlocks([[p + 5000, p + 5500], [p + 3000, p + 4000]]),
+      sentAt(110),
+    ),
   );
   assert.equal(drain(conn), 2500);
   ctx.send({ flags: "A", seq: p + 2500, ack: stackSeq, payload: 500, at: 120 });

@@ -105,7 +105,9 @@ Deno.test("passive open: options absent from the SYN are absent from the SYN-ACK
 Deno.test("passive open: a smaller peer MSS bounds our segments; window scale alone is answered alone", () => {
   const { ctx, listener } = listening();
   ctx.send({ flags: "S", seq: PEER_ISS, options: { mss: 1000, wscale: 2 } });
-  const sa = ctx.expect(tcp(flags("SA"), mss(1460), wscale(7), sackPermitted(false), timestamps(false)));
+  const sa = ctx.expect(
+    tcp(flags("SA"), mss(1460), wscale(7), sackPermitted(false), timestamps(false)),
+  );
   // Their window of 1000 << 2 = 4000 bytes.
   ctx.send({ flags: "A", seq: PEER_ISS + 1, ack: sa.tcp!.seq + 1, window: 1000, at: 5 });
   const conn = listener.accept()!;
@@ -268,7 +270,10 @@ Deno.test("connect: the SYN is resent with exponential backoff from a 1 s RTO, t
   // keepinit (150 half-seconds = 75 s) ends it first, silently (nothing was synchronized).
   ctx.expectNone(75_000);
   assert.equal(conn.state, "CLOSED");
-  assert.throws(() => conn.read(new Uint8Array(1)), (e: { code?: string }) => e.code === "ETIMEDOUT");
+  assert.throws(
+    () => conn.read(new Uint8Array(1)),
+    (e: { code?: string }) => e.code === "ETIMEDOUT",
+  );
   ctx.expectNone(200_000);
 });
 

@@ -78,7 +78,20 @@ Deno.test("give-up: after 12 retransmissions (RTO capped at 60 s) the connection
   const data = out.filter((x) => x.tcp!.payload.length === 100);
   assert.equal(data.length, 13, "the original and 12 retransmissions");
   const gaps = data.slice(1).map((x, i) => x.at - data[i].at);
-  assert.deepEqual(gaps, [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000, 60000]);
+  assert.deepEqual(gaps, [
+    200,
+    400,
+    800,
+    1600,
+    3200,
+    6400,
+    12800,
+    25600,
+    51200,
+    60000,
+    60000,
+    60000,
+  ]);
   const last = out[out.length - 1];
   assert.equal(out.length, 14);
   assert.equal(last.at, data[12].at + 60000);

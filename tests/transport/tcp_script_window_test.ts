@@ -30,7 +30,9 @@ Deno.test("zero window: one-byte probes at the persist timer's backoff, the same
   // SRTT 90, RTTVAR 45: 270 ms doubled per probe, kept within 5..60 s.
   const times: number[] = [];
   for (let i = 0; i < 8; i++) {
-    const probe = ctx.expect(tcp(flags("A"), seq(s + 2920), payloadLen(1)), { by: ctx.now + 100_000 });
+    const probe = ctx.expect(tcp(flags("A"), seq(s + 2920), payloadLen(1)), {
+      by: ctx.now + 100_000,
+    });
     times.push(probe.at);
   }
   assert.deepEqual(times, [5100, 10100, 15100, 20100, 25100, 33740, 51020, 68300]);
@@ -42,7 +44,9 @@ Deno.test("zero window: a peer answering every probe with a zero window is never
   const { ctx, conn, stackSeq: s, peerSeq: p } = zeroWindow();
   let last = 0;
   for (let i = 0; i < 30; i++) {
-    const probe = ctx.expect(tcp(flags("A"), seq(s + 2920), payloadLen(1)), { by: ctx.now + 100_000 });
+    const probe = ctx.expect(tcp(flags("A"), seq(s + 2920), payloadLen(1)), {
+      by: ctx.now + 100_000,
+    });
     assert.ok(probe.at - last <= 60_000, `probes at most 60 s apart (${last} -> ${probe.at})`);
     last = probe.at;
     ctx.send({ flags: "A", seq: p, ack: s + 2920, window: 0 });
