@@ -267,12 +267,12 @@ Deno.test({
       ctx.expect(tcp(flagsInclude("A"), seq(iss + 1), ack(1006), payload("world")));
 
       // The FIN acknowledges "world" too, before the retransmission timer runs out.
-      ctx.send({ flags: "FA", seq: 1006, ack: iss + 6, options: { timestamps: [4, ts] }, at: 100 });
+      ctx.send({ flags: "FA", seq: 1006, ack: iss + 6, options: { timestamps: [4, ts] }, at: 300 });
       ctx.expect(tcp(flags("A"), seq(iss + 6), ack(1007)), { by: 1000 });
       assert.equal(conn.read(buf), -1, "end of stream");
       conn.close();
       ctx.expect(tcp(flags("FA"), seq(iss + 6), ack(1007)));
-      ctx.send({ flags: "A", seq: 1007, ack: iss + 7, options: { timestamps: [5, ts] }, at: 150 });
+      ctx.send({ flags: "A", seq: 1007, ack: iss + 7, options: { timestamps: [5, ts] }, at: 350 });
       ctx.expectNone(5000);
       assert.equal(conn.state, "CLOSED");
     }

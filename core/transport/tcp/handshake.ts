@@ -39,6 +39,9 @@ export class TcpHandshake {
     c.state = TCPS.SYN_SENT;
     tcp.ctx.stats.tcp.connattempt++;
     tcp.output.sendSyn(c);
+    // The SYN is timed like data (BSD's t_rtttime): without timestamps its SYN-ACK is the
+    // first RTT sample; a retransmitted SYN is not (the timeout drops the timing, Karn).
+    c.rtt.startTiming(c.iss, now);
     tcp.timers.startKeep(c, now, tcp.keepInitMs());
   }
 

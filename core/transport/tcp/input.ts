@@ -61,6 +61,12 @@ export class TcpInput {
         c.dsackEnd = (seg.seq + seg.dataLength) >>> 0;
       }
       c.ackNow = true;
+      if (
+        c.state === TCPS.TIME_WAIT && seg.has(TCP_FLAG.FIN) &&
+        ((seg.seq + seg.seqLength) >>> 0) === c.rcvNxt
+      ) {
+        tcp.timers.startTimeWait(c, now); // the peer's FIN again: our ACK was lost; 2·MSL again
+      }
       tcp.outputLater(c);
       return;
     }
@@ -69,6 +75,7 @@ export class TcpInput {
       if (seg.seq === c.rcvNxt || c.state === TCPS.SYN_RECEIVED && seg.seq === c.irs + 1) {
         this.#reset(c);
       } else {
+        st.rcvbadrst++;
         tcp.challengeAck(c);
       }
       return;
@@ -76,6 +83,7 @@ export class TcpInput {
     // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, never a reset.
     if (seg.has(TCP_FLAG.SYN) && c.state !== TCPS.SYN_RECEIVED) {
       st.badsyn++;
+      st.rcvbadsynest++;
       tcp.challengeAck(c);
       return;
     }

@@ -270,7 +270,10 @@ export class TcpListen {
     c.tsRecentAge = now;
     c.tsOffset = this.tsOffset(seg.dst, seg.dstPort, seg.src, seg.srcPort);
     c.rcvNxt = (c.irs + 1) >>> 0;
-    c.rcvAdv = c.rcvNxt;
+    // What the SYN-ACK told the peer: the window it offered (unscaled) and the ACK the
+    // timestamp rule compares with (RFC 7323 §4.3), so the first segment's TSval is echoed.
+    c.rcvAdv = (c.rcvNxt + Math.min(l.rcvBufSize, 0xffff)) >>> 0;
+    c.lastAckSent = c.rcvNxt;
     c.sndUna = c.iss;
     c.sndNxt = c.sndMax = (c.iss + 1) >>> 0;
     c.sndWl1 = seg.seq;

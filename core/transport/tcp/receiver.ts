@@ -32,6 +32,8 @@ export class TcpReceiver {
       if (c.recv === null) c.openReceiveBuffer();
       const recv = c.recv!;
       const before = recv.ackSeq;
+      // Data held beyond a hole before this segment (runs other than the in-order one).
+      const heldBeyond = recv.rangeCount > (recv.readable > 0 ? 1 : 0);
       const added = recv.insertFrom(seg.seq, seg.bytes, seg.dataOffset, len);
       if (recv.lastDuplicate > 0 && c.sackOk) {
         // RFC 2883 §4: the first SACK block of the next ACK names the duplicate bytes.
@@ -61,7 +63,8 @@ export class TcpReceiver {
           c.rcvNxt = after;
           c.post(TCP_EVENT.READABLE, tcp.ctx.wakes);
           this.#autotune(c, after - before, now);
-          if (!inOrder || recv.rangeCount > 1) c.ackNow = true;
+          // RFC 5681 §4.2: at once when out of order or filling a hole (the last one included).
+          if (!inOrder || recv.rangeCount > 1 || heldBeyond) c.ackNow = true;
           else if (++c.unackedSegments >= 2 || seg.has(TCP_FLAG.PSH) && tcp.settings.ackOnPush) {
             c.ackNow = true;
           } else tcp.timers.startDelayedAck(c, now);

@@ -331,6 +331,10 @@ export class TcpRecovery {
       tcp.output.resend(c, s, l, true);
       loss.rack.probeSent(s, (s + l) >>> 0, c.sndMax, true);
     }
+    // §7.3: one probe per episode, then the RTO. Output re-armed the probe timer for the new
+    // data it sent (before the probe was recorded); a second probe would follow at once.
+    c.lossTimer?.disarm();
+    c.lossTimerIsProbe = false;
     tcp.timers.startRetransmit(c, now);
   }
 }

@@ -536,8 +536,13 @@ export class TcpProtocol implements TransportProtocol {
       this.#challengesThisSecond = 0;
     }
     const limit = this.#ackDropLimit();
-    if (limit >= 0 && this.#challengesThisSecond >= limit) return;
+    const st = this.ctx.stats.tcp;
+    if (limit >= 0 && this.#challengesThisSecond >= limit) {
+      st.challenge_ack_limited++;
+      return;
+    }
     this.#challengesThisSecond++;
+    st.challenge_ack++;
     this.output.sendControl(c, TCP_FLAG.ACK, c.sndNxt);
   }
 

@@ -110,8 +110,24 @@ export class TcpTimers {
       st.persisttimeo++;
       c.persisting = false;
       if (c.rexmtShift < TCP_MAXRXTSHIFT) c.rexmtShift++;
-      tcp.output.output(c, true);
+      else if (c.sndWnd === 0 && now - c.lastReceive >= tcp.keepIdleMs(c)) {
+        // NetBSD's tcp_maxpersistidle: probed to the end of the backoff and silent for as long.
+        st.persistdrops++;
+        tcp.drop(c, "ETIMEDOUT");
+        return;
+      }
+      if (c.sndWnd === 0 && c.flight > 0) {
+        tcp.output.resend(c, c.sndUna, 1, false); // the last probe's byte again, not a new one
+      } else {
+        tcp.output.output(c, true);
+      }
       st.sndprobe++;
+      if (c.sndWnd === 0) {
+        // A zero-window probe is paced by the persist timer, never the retransmission timer:
+        // a peer answering each probe with a zero window is alive, and is not timed out.
+        c.rexmtTimer?.disarm();
+        c.lossTimer?.disarm();
+      }
       this.startPersist(c, now);
       return;
     }
