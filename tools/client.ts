@@ -20,6 +20,7 @@ import {
   encodeFrame,
   FRAME_KIND,
   FrameDecoder,
+  MAX_REPLY_PAYLOAD,
 } from "../core/control/protocol.ts";
 import { socketPaths } from "../core/control/paths.ts";
 import type { ControlClient, RequestOf } from "./tool_context.ts";
@@ -103,7 +104,7 @@ class SocketControlClient implements ControlClient {
   }
 
   async #readLoop(): Promise<void> {
-    const dec = new FrameDecoder();
+    const dec = new FrameDecoder(MAX_REPLY_PAYLOAD);
     const buf = new Uint8Array(64 * 1024);
     try {
       while (true) {

@@ -32,8 +32,13 @@ import { OP_CHANGES_CONFIG } from "./ops.ts";
 export const PROTOCOL_VERSION = 1;
 /** Bytes before the payload. */
 export const HEADER_LEN = 12;
-/** Largest payload accepted (1 MiB). */
+/** Largest request payload the daemon accepts (1 MiB). */
 export const MAX_PAYLOAD = 1 << 20;
+/**
+ * Largest reply a client accepts (64 MiB): a socket list with 10 000 TCP
+ * connections is a few MiB, as NetBSD's pcblist sysctl has no bound either.
+ */
+export const MAX_REPLY_PAYLOAD = 64 << 20;
 
 /** Frame kinds: requests and their replies, and events the daemon pushes (socket datagrams). */
 export const FRAME_KIND = { request: 1, reply: 2, event: 3 } as const;
@@ -55,7 +60,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Encodes one frame whose payload is `body` as JSON. */
 export function encodeFrame(kind: FrameKind, id: number, body: unknown): Uint8Array {
   const json = encoder.encode(JSON.stringify(body));
-  if (json.length > MAX_PAYLOAD) throw new RangeError("Control message exceeds the maximum size");
+  const max = kind === FRAME_KIND.request ? MAX_PAYLOAD : MAX_REPLY_PAYLOAD;
+  if (json.length > max) throw new RangeError("Control message exceeds the maximum size");
   const out = new Uint8Array(HEADER_LEN + json.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, json.length);
@@ -75,11 +81,17 @@ export type FrameError = "EPROTO" | "EMSGSIZE";
  * drain it with {@linkcode FrameDecoder.next} until it returns `null`.
  */
 export class FrameDecoder {
+  readonly #maxPayload: number;
   #buf = new Uint8Array(4096);
   #start = 0;
   #end = 0;
   /** Set once the stream is unusable (bad version or oversized frame). */
   error: FrameError | null = null;
+
+  /** @param maxPayload the largest payload taken (requests: {@linkcode MAX_PAYLOAD}; a client reading replies: {@linkcode MAX_REPLY_PAYLOAD}) */
+  constructor(maxPayload: number = MAX_PAYLOAD) {
+    this.#maxPayload = maxPayload;
+  }
 
   /** Appends received bytes. */
   push(chunk: Uint8Array): void {
@@ -100,7 +112,7 @@ export class FrameDecoder {
       this.error = "EPROTO";
       return null;
     }
-    if (len > MAX_PAYLOAD) {
+    if (len > this.#maxPayload) {
       this.error = "EMSGSIZE";
       return null;
     }
