@@ -92,7 +92,9 @@ if (mode === "echo") {
   // A few hundred handshakes at a time: each is a setup round trip to the daemon.
   while (conns.length < want) {
     const batch = Math.min(200, want - conns.length);
-    conns.push(...await Promise.all(Array.from({ length: batch }, () => connect({ hostname: host, port }))));
+    conns.push(
+      ...await Promise.all(Array.from({ length: batch }, () => connect({ hostname: host, port }))),
+    );
   }
   console.log(`opened ${conns.length}`);
   for await (const _ of Deno.stdin.readable) { /* until the test closes our input */ }

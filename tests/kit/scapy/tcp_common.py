@@ -194,7 +194,18 @@ class Conversation:
         return synack
 
 
+def tcp_len(seg):
+    """The segment's payload length from the IP length: scapy counts Ethernet padding as payload
+    (a 1-byte IPv4 probe is padded to the 60-byte minimum frame)."""
+    ip = seg.underlayer
+    if ip is not None and hasattr(ip, "ihl") and ip.len is not None:
+        return ip.len - ip.ihl * 4 - seg.dataofs * 4
+    if ip is not None and hasattr(ip, "plen") and ip.plen is not None:
+        return ip.plen - seg.dataofs * 4
+    return len(bytes(seg.payload))
+
+
 def describe(seg):
     """A segment as JSON-able facts."""
     return {"flags": str(seg.flags), "seq": seg.seq, "ack": seg.ack, "window": seg.window,
-            "len": len(bytes(seg.payload))}
+            "len": tcp_len(seg)}

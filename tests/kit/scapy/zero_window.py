@@ -12,7 +12,7 @@ RCV.NXT.
 
 import time
 
-from tcp_common import Conversation, KernelRstBlock, describe, parser, verdict
+from tcp_common import Conversation, KernelRstBlock, describe, parser, tcp_len, verdict
 
 p = parser(__doc__)
 p.add_argument("--window", type=int, default=2048, help="our first (small) window")
@@ -39,10 +39,10 @@ with KernelRstBlock(args.src, c.sport), c:
     deadline = time.monotonic() + 10 * args.timeout
     seen = 0
     while c.rcv_nxt != edge and time.monotonic() < deadline:
-        seg = c.wait(lambda s: len(bytes(s.payload)) > 0 and s.seq == c.rcv_nxt, timeout=args.timeout)
+        seg = c.wait(lambda s: tcp_len(s) > 0 and s.seq == c.rcv_nxt, timeout=args.timeout)
         if seg is None:
             break
-        c.rcv_nxt = (c.rcv_nxt + len(bytes(seg.payload))) % 2**32
+        c.rcv_nxt = (c.rcv_nxt + tcp_len(seg)) % 2**32
         seen += 1
         if c.rcv_nxt != edge:
             left = (edge - c.rcv_nxt) % 2**32
@@ -57,7 +57,7 @@ with KernelRstBlock(args.src, c.sport), c:
     probe = c.wait(lambda s: True, timeout=args.persist_timeout, after=t_zero)
 
     def is_probe(s):
-        n = len(bytes(s.payload))
+        n = tcp_len(s)
         return ((n == 0 and s.seq == (c.rcv_nxt - 1) % 2**32)
                 or (n <= 1 and s.seq == c.rcv_nxt))
 
@@ -75,12 +75,12 @@ with KernelRstBlock(args.src, c.sport), c:
             first_delay = round(t - t_zero, 3)
             break
     overran = [describe(s) for _, s in c.segments(t_zero)
-               if len(bytes(s.payload)) > 1 and (s.seq - c.rcv_nxt) % 2**32 < 2**31]
+               if tcp_len(s) > 1 and (s.seq - c.rcv_nxt) % 2**32 < 2**31]
     details.update(probes=probes, first_probe_after_s=first_delay, data_into_zero_window=overran)
 
     # Open the window: data must resume at RCV.NXT (a 1-byte BSD probe may already hold it).
     t_open = c.send("A", window=65535)
-    resumed = c.wait(lambda s: len(bytes(s.payload)) > 0
+    resumed = c.wait(lambda s: tcp_len(s) > 0
                      and (s.seq == c.rcv_nxt or s.seq == (c.rcv_nxt + 1) % 2**32),
                      timeout=args.persist_timeout, after=t_open)
     details["resumed"] = describe(resumed) if resumed else None
