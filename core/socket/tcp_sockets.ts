@@ -52,6 +52,9 @@ export class TcpSockets implements TcpPcbSource {
   /** Every socket opened and not yet freed, oldest first. */
   readonly #open = new Set<TcpConnection>();
   readonly #turns: StackTurns;
+  /** RFC 6056 Algorithm 3's counter, and the search start connect chose (-1: none). */
+  #portCounter = 0;
+  #portStart = -1;
 
   /** @param turns how calls from programs enter the stack (its `run`) */
   constructor(protocol: TcpProtocol, turns: StackTurns) {
@@ -194,7 +197,11 @@ export class TcpSockets implements TcpPcbSource {
     );
     if (routeErr !== null) return routeErr;
     if (!c.bound) {
+      // RFC 6056 Algorithm 3: the port search starts at a keyed hash of the 4-tuple plus a counter.
+      const offset = tcp.listen.isn.ephemeralPortOffset(c.route.src, c.remote.addr, port);
+      this.#portStart = (offset + this.#portCounter++) >>> 0;
       const bindErr = this.bind(c, null, 0);
+      this.#portStart = -1;
       if (bindErr !== null) return bindErr;
     }
     if (c.local.addr.isUnspecified || c.local.addr.family !== c.remote.addr.family) {
@@ -451,7 +458,12 @@ export class TcpSockets implements TcpPcbSource {
     const sysctl = this.protocol.ctx.sysctl;
     const min = sysctl.int("net.inet.ip.anonportmin"), max = sysctl.int("net.inet.ip.anonportmax");
     const n = max - min + 1;
-    return this.protocol.table.ephemeral(c, a, min, max, Math.floor(this.protocol.random() * n));
+    if (n <= 0) return "EAGAIN";
+    // connect: RFC 6056's keyed start; bind(port 0) and listen: a random one (no peer yet).
+    const start = this.#portStart >= 0
+      ? this.#portStart % n
+      : Math.floor(this.protocol.random() * n);
+    return this.protocol.table.ephemeral(c, a, min, max, start);
   }
 }
 

@@ -116,3 +116,11 @@ Deno.test("receive window: reading a full buffer sends a window update once half
   assert.equal(conn.read(buf), 1000);
   ctx.expect(tcp(flags("A"), ack(p + 4000), window(2000), sentAt(150)));
 });
+
+Deno.test("zero window: a window update that dropped the probe's byte gets it again at once", () => {
+  const { ctx, stackSeq: s, peerSeq: p } = zeroWindow();
+  ctx.expect(tcp(seq(s + 2920), payloadLen(1), sentAt(5100)), { by: 10_000 });
+  // The peer opens its window without taking the probe byte (ack still at s + 2920).
+  ctx.send({ flags: "A", seq: p, ack: s + 2920, window: 4000, at: 5200 });
+  ctx.expect(tcp(seq(s + 2920), flags("A"), sentAt(5200)), { more: true });
+});

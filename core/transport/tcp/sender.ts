@@ -99,7 +99,15 @@ export class TcpSender {
     if (
       seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLeq(c.sndWl2, seg.ack))
     ) {
-      if (window > c.sndWnd && c.sndWnd === 0 && c.persisting) this.#tcp.timers.stopRetransmit(c);
+      if (window > c.sndWnd && c.sndWnd === 0 && c.persisting) {
+        this.#tcp.timers.stopRetransmit(c);
+        // The window opened with the probe byte still unacknowledged (the peer dropped it, as
+        // it may): resend from snd_una now, as BSD does, not after a retransmission timeout.
+        const segs = c.loss?.segs;
+        if (segs !== undefined && c.sndMax !== c.sndUna && segs.count > 0) {
+          segs.markLostAt(0, false);
+        }
+      }
       if (window !== c.sndWnd && seg.dataLength === 0 && seg.ack === c.sndWl2) {
         this.#tcp.ctx.stats.tcp.rcvwinupd++;
       }
