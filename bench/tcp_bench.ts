@@ -16,8 +16,9 @@
  * Figures, each with its ratios:
  *
  *   1-2. one stream, Linux pushing to a sink and pulling from a source
- *        (Gbit/s counted by Linux: connect to the peer's close), with the CPU
- *        the daemon and this program spent per MB; then Linux's iperf3 against
+ *        (Gbit/s counted by Linux: first write to the peer's close), ROUNDS
+ *        rounds with the stacks in turn (median and range), with the CPU the
+ *        daemon and this program spent per MB; then Linux's iperf3 against
  *        examples/iperf3.ts (a program of its own with `--net iopkt` through
  *        the daemon, in this process for the embedded stack) and against
  *        Linux's iperf3 over veth, forward and reverse (`-R`);
@@ -33,7 +34,7 @@
  * failure; addresses are from the documentation ranges; every wait is
  * bounded. Reports figures and ratios; asserts nothing.
  *
- *   bin/bench tcp [megabytes] [round-trips] [connections] [idle-connections]
+ *   bin/bench tcp [megabytes] [round-trips] [connections] [idle-connections] [rounds]
  * @module
  */
 
@@ -61,10 +62,11 @@ import {
   waitListening,
 } from "../tests/kit/tcp_peers.ts";
 
-const MEGABYTES = Number(Deno.args[0] ?? 400);
+const MEGABYTES = Number(Deno.args[0] ?? 200);
 const ROUND_TRIPS = Number(Deno.args[1] ?? 5000);
 const CONNECTIONS = Number(Deno.args[2] ?? 1000);
 const IDLE = Number(Deno.args[3] ?? 10_000);
+const ROUNDS = Number(Deno.args[4] ?? 3);
 const IPERF_SECONDS = 5;
 const PORT = { sink: 5001, source: 5002, echo: 5007, hold: 5008, iperf: 5201 } as const;
 /** How many connections the memory figure opens at once. */
@@ -202,8 +204,6 @@ interface Target {
   label: string;
   ns: Netns;
   addr: string;
-  /** Our program's process, for its CPU per MB (daemon only). */
-  cpu?: () => { program: number; daemon: number };
   source: boolean;
 }
 
@@ -219,6 +219,11 @@ async function stream(peer: string, t: Target, push: boolean): Promise<number> {
     throw new Error(`${t.label}: tcp_peer ${args.join(" ")}: ${r.stdout} ${r.stderr}`);
   }
   return got * 8 / seconds / 1e9;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function ratio(x: number, y: number | undefined): string {
@@ -382,25 +387,37 @@ async function main(): Promise<void> {
       return;
     }
     console.log(
-      `\n1-2. one stream, ${MEGABYTES} MB, Linux's tcp_peer the other end (Gbit/s; ` +
-        `daemon: CPU ms per MB of the program + the daemon)`,
+      `\n1-2. one stream, ${MEGABYTES} MB, Linux's tcp_peer the other end, ${ROUNDS} alternating ` +
+        `rounds (Gbit/s: median, range; daemon: CPU ms per MB pushed, the program + the daemon)`,
     );
-    const push: number[] = [], pull: (number | undefined)[] = [];
-    for (const t of targets) {
-      const p0 = cpuMs("self"), d0 = cpuMs(daemon.pid);
-      push.push(await stream(peer, t, true));
-      const cpu = t.label.startsWith("daemon")
-        ? `  CPU ${((cpuMs("self") - p0) / MEGABYTES).toFixed(2)} + ${
-          ((cpuMs(daemon.pid) - d0) / MEGABYTES).toFixed(2)
-        } ms/MB`
-        : "";
-      pull.push(t.source ? await stream(peer, t, false) : undefined);
+    const pushes: number[][] = targets.map(() => []), pulls: number[][] = targets.map(() => []);
+    let programCpu = 0, daemonCpu = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, t] of targets.entries()) {
+        const p0 = cpuMs("self"), d0 = cpuMs(daemon.pid);
+        pushes[i].push(await stream(peer, t, true));
+        if (i === 0) {
+          programCpu += (cpuMs("self") - p0) / MEGABYTES / ROUNDS;
+          daemonCpu += (cpuMs(daemon.pid) - d0) / MEGABYTES / ROUNDS;
+        }
+        if (t.source) pulls[i].push(await stream(peer, t, false));
+      }
+    }
+    const spread = (xs: number[]) =>
+      xs.length === 0
+        ? "     -            "
+        : `${median(xs).toFixed(2).padStart(6)} (${Math.min(...xs).toFixed(2)}-${
+          Math.max(...xs).toFixed(2)
+        })`;
+    for (const [i, t] of targets.entries()) {
       console.log(
-        `  ${t.label.padEnd(20)} Linux -> it ${push.at(-1)!.toFixed(2).padStart(6)}  it -> Linux ${
-          pull.at(-1)?.toFixed(2).padStart(6) ?? "     -"
-        }${cpu}`,
+        `  ${t.label.padEnd(20)} Linux -> it ${spread(pushes[i])}  it -> Linux ${
+          spread(pulls[i])
+        }` +
+          (i === 0 ? `  CPU ${programCpu.toFixed(2)} + ${daemonCpu.toFixed(2)} ms/MB` : ""),
       );
     }
+    const push = pushes.map(median), pull = pulls.map((xs) => xs.length ? median(xs) : undefined);
     const lwipAt = targets.findIndex((x) => x.label.startsWith("lwIP"));
     for (let i = 0; i < targets.length - 1; i++) {
       console.log(
