@@ -385,6 +385,8 @@ export class TcpProtocol implements TransportProtocol {
   /** Hands a built segment to IP. */
   sendPacket(pkt: PacketBuffer, route: RouteOut, dst: IpAddr): Errno | null {
     if (dst.family === 4) {
+      // RFC 1191: segments go with DF while path MTU discovery is on (net.inet.ip.mtudisc).
+      this.#opts4.df = this.ctx.tunables.ip.mtudisc !== 0;
       return this.net.ip4.outputRouted(pkt, dst.v4, IPPROTO_TCP, route, this.#opts4);
     }
     return this.net.ip6!.outputRouted(pkt, dst.bytes, IPPROTO_TCP, route, this.#opts6);
