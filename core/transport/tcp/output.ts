@@ -173,6 +173,11 @@ export class TcpOutput {
       dataLen = len - 1;
       flags |= TCP_FLAG.FIN;
     }
+    if (dataLen > c.maxSeg) {
+      // One segment's worth (the range may carry the FIN's extra number, or the MSS shrank).
+      dataLen = len = c.maxSeg;
+      flags = TCP_FLAG.ACK;
+    }
     if (dataLen > 0 && ((start + dataLen) >>> 0) === dataEnd) flags |= TCP_FLAG.PSH;
     const err = this.#emit(c, start, dataLen, flags, now);
     if (err !== null) {

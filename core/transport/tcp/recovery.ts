@@ -189,8 +189,8 @@ export class TcpRecovery {
   /** Whether output has a lost segment to resend; its range is then `board.segStart/segEnd`. */
   nextLost(c: TcpConnection, from: number): boolean {
     const loss = c.loss;
-    return loss !== null && loss.segs.lostBytes > 0 &&
-      loss.board.nextLost(from, c.maxSeg + (c.finSent ? 1 : 0));
+    // At most one MSS: a FIN that shared a record with a full segment goes again on its own.
+    return loss !== null && loss.segs.lostBytes > 0 && loss.board.nextLost(from, c.maxSeg);
   }
 
   /** Output resent `[start, start + len)`. */
@@ -327,9 +327,13 @@ export class TcpRecovery {
     if (c.sndMax !== before) {
       loss.rack.probeSent(before, c.sndMax, c.sndMax, false);
     } else if (loss.segs.count > 0) {
-      const i = loss.segs.count - 1, s = loss.segs.startAt(i), l = loss.segs.lengthAt(i);
+      // The last segment's worth: a record may hold more than one segment (the record joins
+      // segments when full), and a probe larger than the MSS would not pass a DF path.
+      const i = loss.segs.count - 1, end = loss.segs.endAt(i);
+      const most = c.maxSeg + (c.finSent ? 1 : 0);
+      const l = Math.min(loss.segs.lengthAt(i), most), s = (end - l) >>> 0;
       tcp.output.resend(c, s, l, true);
-      loss.rack.probeSent(s, (s + l) >>> 0, c.sndMax, true);
+      loss.rack.probeSent(s, end, c.sndMax, true);
     }
     // §7.3: one probe per episode, then the RTO. Output re-armed the probe timer for the new
     // data it sent (before the probe was recorded); a second probe would follow at once.
