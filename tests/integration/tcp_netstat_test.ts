@@ -48,7 +48,8 @@ Deno.test({
         assert.ok(
           lines.some((l) =>
             new RegExp(
-              `^tcp +0 +0 +127\\.0\\.0\\.1\\.${cport} +127\\.0\\.0\\.1\\.8200 +ESTABLISHED *$`,
+              // Send-Q holds the 3000 bytes until the server's delayed ACK.
+              `^tcp +0 +\\d+ +127\\.0\\.0\\.1\\.${cport} +127\\.0\\.0\\.1\\.8200 +ESTABLISHED *$`,
             )
               .test(l)
           ),
