@@ -10,8 +10,9 @@
  * Deno's shapes (`string[]` for A, AAAA, CNAME, NS, PTR; records for MX, SRV,
  * SOA; `string[][]` for TXT). Failures are `ErrnoError`s: ENOENT (no such name
  * or no record of that type), ETIMEDOUT (no server answered), ECONNREFUSED,
- * EAGAIN (the server failed: SERVFAIL and the like), EOPNOTSUPP (a truncated
- * answer, which needs DNS over TCP: not yet), EINVAL (a bad name or type).
+ * EAGAIN (the server failed: SERVFAIL and the like), EINVAL (a bad name or
+ * type). A truncated answer (TC) is asked again over TCP from the same server
+ * and the same stack (RFC 7766), as QNX's resolver does.
  *
  * @example
  * ```ts ignore
@@ -33,6 +34,7 @@ import {
   type SrvRecord,
 } from "./dns_wire.ts";
 import { listenDatagram, type StackChoice } from "./datagram.ts";
+import { connect, type TcpConn } from "./stream.ts";
 
 export type { DnsRecordType, MxRecord, SoaRecord, SrvRecord };
 
@@ -101,6 +103,7 @@ export async function resolveWith<T extends DnsRecordType>(
   query: string,
   recordType: T,
   signal?: AbortSignal,
+  overTcp?: DnsOverTcp,
 ): Promise<DnsAnswers<T>> {
   const type = DNS_TYPE[recordType];
   if (type === undefined) throw new ErrnoError("EINVAL", `record type ${recordType}`);
@@ -142,7 +145,16 @@ export async function resolveWith<T extends DnsRecordType>(
         }
         const answer = await waitFor(s, server, id, query, type, config.timeout * 1000, signal);
         if (answer === "refused") refused++;
-        else if (answer !== null) return answer as DnsAnswers<T>;
+        else if (answer === "truncated") {
+          // RFC 7766 §5: the whole answer over TCP from the same server.
+          if (!overTcp) {
+            throw new ErrnoError("EOPNOTSUPP", "truncated answer and no TCP to ask again");
+          }
+          return judge(
+            parseResponse(await overTcp(server, message), id, query, type),
+            query,
+          ) as DnsAnswers<T>;
+        } else if (answer !== null) return answer as DnsAnswers<T>;
       }
     }
   } finally {
@@ -173,7 +185,7 @@ async function waitFor(
   type: number,
   ms: number,
   signal?: AbortSignal,
-): Promise<DnsAnswer[] | null | "refused"> {
+): Promise<DnsAnswer[] | null | "refused" | "truncated"> {
   const deadline = Date.now() + ms;
   for (;;) {
     const left = deadline - Date.now();
@@ -203,20 +215,81 @@ async function waitFor(
     const src = IpAddr.parse(from.hostname);
     if (!src || !src.equals(server.addr) || from.port !== server.port) continue; // not our server
     const r = parseResponse(data, id, query, type);
-    switch (r.kind) {
-      case "ignore":
-        continue;
-      case "answers":
-        if (r.answers.length === 0) throw new ErrnoError("ENOENT", `no ${query} record`);
-        return r.answers;
-      case "nxdomain":
-        throw new ErrnoError("ENOENT", `${query}: no such name`);
-      case "truncated":
-        throw new ErrnoError("EOPNOTSUPP", "truncated answer (DNS over TCP is not available yet)");
-      case "error":
-        throw new ErrnoError("EAGAIN", `name server failure (rcode ${r.rcode})`);
-    }
+    if (r.kind === "ignore") continue;
+    if (r.kind === "truncated") return "truncated";
+    return judge(r, query);
   }
+}
+
+/** The answers of a response, or its error. */
+function judge(r: ReturnType<typeof parseResponse>, query: string): DnsAnswer[] {
+  switch (r.kind) {
+    case "answers":
+      if (r.answers.length === 0) throw new ErrnoError("ENOENT", `no ${query} record`);
+      return r.answers;
+    case "nxdomain":
+      throw new ErrnoError("ENOENT", `${query}: no such name`);
+    case "error":
+      throw new ErrnoError("EAGAIN", `name server failure (rcode ${r.rcode})`);
+    default:
+      throw new ErrnoError("EPROTO", "name server answered over TCP with no usable response");
+  }
+}
+
+/** Asks `server` the query `message` over TCP; resolves to the response (without its length prefix). */
+export type DnsOverTcp = (
+  server: { addr: IpAddr; port: number },
+  message: Uint8Array,
+) => Promise<Uint8Array>;
+
+/** A DNS exchange over one TCP connection (RFC 1035 §4.2.2: each message after a 2-byte length). */
+async function tcpExchange(
+  conn: TcpConn,
+  message: Uint8Array,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    const out = new Uint8Array(2 + message.length);
+    out[0] = message.length >>> 8;
+    out[1] = message.length & 0xff;
+    out.set(message, 2);
+    for (let at = 0; at < out.length;) at += await conn.write(out.subarray(at));
+    const chunks: Uint8Array[] = [];
+    let have = 0, want = -1;
+    const buf = new Uint8Array(16384);
+    while (want < 0 || have < want + 2) {
+      const n = await conn.read(buf);
+      if (n === null) throw new ErrnoError("EPROTO", "name server closed the TCP connection early");
+      chunks.push(buf.slice(0, n));
+      have += n;
+      if (want < 0 && have >= 2) {
+        const head = chunks[0].length >= 2 ? chunks[0] : concat(chunks);
+        want = (head[0] << 8) | head[1];
+      }
+    }
+    return concat(chunks).subarray(2, 2 + want);
+  } catch (e) {
+    if (e instanceof ErrnoError && e.code === "EBADF") {
+      throw new ErrnoError("ETIMEDOUT", "DNS over TCP");
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    conn.close();
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Options of {@linkcode resolveDns}: Deno's, and which stack carries the query. */
@@ -273,5 +346,14 @@ export async function resolveDns<T extends DnsRecordType>(
       { port: 0, hostname: family === 4 ? "0.0.0.0" : "::", transport: "udp" },
       choice,
     ).ready;
-  return await resolveWith(open, config, query, recordType, options.signal);
+  const overTcp: DnsOverTcp = async (server, message) =>
+    await tcpExchange(
+      await connect(
+        { hostname: server.addr.toString(), port: server.port, signal: options.signal },
+        choice,
+      ),
+      message,
+      config.timeout * 1000,
+    );
+  return await resolveWith(open, config, query, recordType, options.signal, overTcp);
 }

@@ -24,7 +24,8 @@ const skip = unavailable();
 if (skip) console.log(`interop DNS tests skipped: ${skip}`);
 
 Deno.test({
-  name: "resolveDns through the stack: Linux's dnsmasq answers A, AAAA, MX, TXT over IPv4 and IPv6",
+  name:
+    "resolveDns through the stack: Linux's dnsmasq answers A, AAAA, MX, TXT over IPv4 and IPv6, a truncated one again over TCP",
   ignore: skip !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -54,6 +55,9 @@ Deno.test({
         "--host-record=www.example.test,192.0.2.80,2001:db8::80",
         "--mx-host=example.test,mail.example.test,10",
         "--txt-record=example.test,io-pkt for Deno",
+        // Three 250-byte strings: the answer passes 512 bytes, so UDP carries it truncated (TC)
+        // and the resolver asks again over TCP.
+        `--txt-record=big.example.test,${"a".repeat(250)},${"b".repeat(250)},${"c".repeat(250)}`,
         "--pid-file=",
         "--user=root",
       ]);
@@ -70,6 +74,17 @@ Deno.test({
           { preference: 10, exchange: "mail.example.test." },
         ]);
         assert.deepEqual(await resolveDns("example.test", "TXT", via), [["io-pkt for Deno"]]);
+        const tcpBefore = rig.stack.stats.tcp.connects;
+        assert.deepEqual(await resolveDns("big.example.test", "TXT", via), [[
+          "a".repeat(250),
+          "b".repeat(250),
+          "c".repeat(250),
+        ]]);
+        assert.equal(
+          rig.stack.stats.tcp.connects,
+          tcpBefore + 1,
+          "the truncated answer asked again over TCP",
+        );
         await assert.rejects(
           () => resolveDns("nowhere.example.test", "A", via),
           (e) => e instanceof ErrnoError && e.code === "ENOENT",
