@@ -99,7 +99,7 @@ export class TcpListen {
       }
       const c = this.#establish(l, seg, now, e, null);
       cache.complete(e);
-      if (c !== null) tcp.input_.segmentArrives(c, seg, now);
+      if (c !== null) tcp.synchronizedInput.segmentArrives(c, seg, now);
       return;
     }
     // No entry: perhaps a cookie's ACK (the SYN came while the cache was flooded).
@@ -117,7 +117,7 @@ export class TcpListen {
       return;
     }
     const c = this.#establish(l, seg, now, null, opts);
-    if (c !== null) tcp.input_.segmentArrives(c, seg, now);
+    if (c !== null) tcp.synchronizedInput.segmentArrives(c, seg, now);
   }
 
   /** A listener closes: its embryos go. */

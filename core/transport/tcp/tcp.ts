@@ -161,7 +161,8 @@ export class TcpProtocol implements TransportProtocol {
   readonly table: TcpTable = new TcpTable();
   readonly settings: TcpSettings;
   readonly output: TcpOutput;
-  readonly input_: TcpInput;
+  /** Input for connections past the handshake (input.ts). */
+  readonly synchronizedInput: TcpInput;
   readonly handshake: TcpHandshake;
   readonly sender: TcpSender;
   readonly receiver: TcpReceiver;
@@ -189,7 +190,7 @@ export class TcpProtocol implements TransportProtocol {
     this.net = net;
     this.settings = new TcpSettings(ctx);
     this.output = new TcpOutput(this);
-    this.input_ = new TcpInput(this);
+    this.synchronizedInput = new TcpInput(this);
     this.handshake = new TcpHandshake(this);
     this.sender = new TcpSender(this);
     this.receiver = new TcpReceiver(this);
@@ -266,7 +267,7 @@ export class TcpProtocol implements TransportProtocol {
     const c = this.table.lookupConnection(seg.dst, seg.dstPort, seg.src, seg.srcPort);
     if (c !== null) {
       if (c.state === TCPS.SYN_SENT) this.handshake.synSentInput(c, seg, now);
-      else this.input_.segmentArrives(c, seg, now);
+      else this.synchronizedInput.segmentArrives(c, seg, now);
       return;
     }
     const l = this.table.lookupListener(seg.family, seg.dst, seg.dstPort);
