@@ -344,7 +344,7 @@ export class TcpSockets implements TcpPcbSource {
         } else {
           c.rcvBufSize = value;
           c.rcvBufFixed = true;
-          c.recv?.setCapacity(value + c.windowSlack);
+          c.recv?.setCapacity(value);
         }
         return null;
       }

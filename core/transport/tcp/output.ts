@@ -377,9 +377,6 @@ export class TcpOutput {
     if (promised > win) win = promised;
     if (syn) return Math.min(win, MAX_WIN_FIELD); // RFC 7323 §2.2: a SYN's window is never scaled
     let field = win >>> c.rcvScale;
-    // Rounding down to the scale's unit could move the right edge left of what was promised:
-    // round the promise up instead (the receive buffer keeps one unit of slack for it).
-    if ((field << c.rcvScale) < promised) field = (promised + (1 << c.rcvScale) - 1) >>> c.rcvScale;
     if (field > MAX_WIN_FIELD) field = MAX_WIN_FIELD;
     const edge = (c.rcvNxt + (field << c.rcvScale)) >>> 0;
     if (seqGt(edge, c.rcvAdv)) c.rcvAdv = edge;

@@ -121,7 +121,7 @@ export class TcpReceiver {
       c.rcvAutoBytes = 0;
     }
     c.rcvAutoBytes += bytes;
-    const cap = c.recv.capacity - c.windowSlack;
+    const cap = c.recv.capacity;
     if (c.rcvAutoBytes * 2 >= cap && cap < s.recvbufMax) {
       const next = Math.min(
         s.recvbufMax,
@@ -129,7 +129,7 @@ export class TcpReceiver {
         (0xffff << c.rcvScale) >>> 0,
       );
       if (next > cap) {
-        c.recv.setCapacity(next + c.windowSlack);
+        c.recv.setCapacity(next);
         c.rcvBufSize = next;
         c.rcvAutoBytes = 0;
         c.rcvAutoStart = now;

@@ -243,18 +243,10 @@ export class TcpConnection implements Wakeable {
     return this.recv === null ? 0 : this.recv.readable;
   }
 
-  /**
-   * Bytes the receive buffer holds beyond SO_RCVBUF: one unit of the window
-   * scale less one, so a promise rounded up to that unit is always kept.
-   */
-  get windowSlack(): number {
-    return (1 << this.rcvScale) - 1;
-  }
-
   /** Makes the receive buffer for a connection whose peer starts at `irs`. */
   openReceiveBuffer(): void {
     this.recv = new Reassembly({
-      capacity: this.rcvBufSize + this.windowSlack,
+      capacity: this.rcvBufSize,
       initialSeq: this.rcvNxt,
       // Holes in a 4 MiB window at 1 % loss run into the tens; runs are 20 bytes each.
       maxRanges: 256,
