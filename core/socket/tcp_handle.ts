@@ -24,6 +24,7 @@
 
 import { type Errno, ErrnoError, errnoNumber } from "../errno.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
+import { addrArgument, shownEndpoint } from "./sock_addr.ts";
 import type { TcpConnection } from "../transport/tcp/tcb.ts";
 import type { StackTurns } from "./udp_handle.ts";
 import type { TcpOption, TcpSockets } from "./tcp_sockets.ts";
@@ -95,7 +96,7 @@ export class TcpHandle {
 
   /** `bind(2)`: `addr` null is the wildcard, `port` 0 an ephemeral port. */
   bind(addr: TcpAddrLike | null = null, port = 0): void {
-    const a = addr === null ? null : this.#addr(addr);
+    const a = addr === null ? null : addrArgument(addr);
     this.#check(this.#turns.run(() => this.#tcp.bind(this.#c, a, port)), "bind");
   }
 
@@ -114,7 +115,7 @@ export class TcpHandle {
 
   /** `connect(2)` without blocking: the handshake starts; `CONNECTED` or `ERROR` follows. */
   connect(addr: TcpAddrLike, port: number): void {
-    const a = this.#addr(addr);
+    const a = addrArgument(addr);
     this.#check(this.#turns.run(() => this.#tcp.connect(this.#c, a, port)), "connect");
   }
 
@@ -186,12 +187,12 @@ export class TcpHandle {
 
   /** `getsockname(2)`: a new endpoint in the socket's family. */
   get local(): Endpoint {
-    return this.#shown(this.#c.local);
+    return shownEndpoint(this.#c.family, this.#c.local);
   }
 
   /** `getpeername(2)`: a new endpoint (port 0 before connect). */
   get remote(): Endpoint {
-    return this.#shown(this.#c.remote);
+    return shownEndpoint(this.#c.family, this.#c.remote);
   }
 
   /** The control block, for tools and white-box tests. */
@@ -201,21 +202,6 @@ export class TcpHandle {
 
   #wakes() {
     return this.#tcp.protocol.ctx.wakes;
-  }
-
-  #shown(e: Endpoint): Endpoint {
-    const out = new Endpoint();
-    out.port = e.port;
-    if (this.#c.family === 6 && e.addr.family === 4) out.addr.setV6(e.addr.bytes);
-    else out.addr.set(e.addr);
-    return out;
-  }
-
-  #addr(a: TcpAddrLike): IpAddr {
-    if (typeof a !== "string") return a;
-    const parsed = IpAddr.parse(a);
-    if (parsed === null) throw new ErrnoError("EINVAL", `address ${a}`);
-    return parsed;
   }
 
   #check(err: Errno | null, what: string): void {

@@ -17,10 +17,10 @@
 
 import { type Errno, ErrnoError } from "../errno.ts";
 import { TcpHandle } from "./tcp_handle.ts";
+import { normalizeSocketAddr, setWildcard } from "./sock_addr.ts";
 import type { StackTurns } from "./udp_handle.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
 import type { TcpPcbInfo, TcpPcbSource } from "../control/tcp_pcb_info.ts";
-import { isV4Mapped6 } from "../net/ip_addr.ts";
 import { TCP_FLAG } from "../wire/tcp.ts";
 import { createCongestion } from "../transport/tcp/congestion/registry.ts";
 import { TCPS } from "../transport/tcp/state.ts";
@@ -102,21 +102,7 @@ export class TcpSockets implements TcpPcbSource {
 
   /** Brings `addr` into the socket's form (IPv4-mapped to IPv4 on a dual-stack socket). */
   normalize(c: TcpConnection, addr: IpAddr, out: IpAddr): Errno | null {
-    if (c.family === 4) {
-      if (addr.family !== 4) return "EAFNOSUPPORT";
-      out.set(addr);
-      return null;
-    }
-    if (addr.family === 4 || isV4Mapped6(addr.bytes)) {
-      if (c.v6only) return "EINVAL";
-      const b = addr.bytes;
-      out.setV4(
-        addr.family === 4 ? addr.v4 : ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0,
-      );
-      return null;
-    }
-    out.set(addr);
-    return null;
+    return normalizeSocketAddr(c.family, c.v6only, addr, out);
   }
 
   /** `bind(addr, port)`: null address is the wildcard, port 0 an ephemeral one. */
@@ -125,11 +111,11 @@ export class TcpSockets implements TcpPcbSource {
     if (c.bound || c.state !== TCPS.CLOSED) return "EINVAL";
     if (!Number.isInteger(port) || port < 0 || port > 65535) return "EINVAL";
     const a = this.protocol.scratchAddr;
-    if (addr === null) wildcardOf(c, a);
+    if (addr === null) setWildcard(c.family, a);
     else {
       const err = this.normalize(c, addr, a);
       if (err !== null) return err;
-      if (a.family === 4 && a.v4 === 0 && c.family === 6) wildcardOf(c, a);
+      if (a.family === 4 && a.v4 === 0 && c.family === 6) setWildcard(c.family, a);
     }
     if (!a.isUnspecified && !this.#isOurs(a)) return "EADDRNOTAVAIL";
     const table = this.protocol.table;
@@ -470,7 +456,7 @@ export class TcpSockets implements TcpPcbSource {
 /** The netstat view of one control block. */
 function pcbInfo(c: TcpConnection, tcp: TcpProtocol): TcpPcbInfo {
   const remote = new Endpoint();
-  if (c.remote.port === 0) wildcardOf(c, remote.addr);
+  if (c.remote.port === 0) setWildcard(c.family, remote.addr);
   else remote.set(c.remote);
   const cc = c.cc;
   return {
@@ -513,11 +499,5 @@ function takeError(c: TcpConnection): Errno | null {
   return e;
 }
 
-function wildcardOf(c: TcpConnection, out: IpAddr): void {
-  if (c.family === 4) out.setV4(0);
-  else out.setV6(ZERO16);
-}
-
-const ZERO16 = new Uint8Array(16);
-const ANY4 = IpAddr.v4(0);
-const ANY6 = IpAddr.v6(ZERO16);
+const ANY4 = setWildcard(4, new IpAddr());
+const ANY6 = setWildcard(6, new IpAddr());

@@ -28,6 +28,7 @@
 
 import { type Errno, ErrnoError, errnoNumber } from "../errno.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
+import { addrArgument, shownEndpoint } from "./sock_addr.ts";
 import type { UdpSockets } from "./udp_sockets.ts";
 import type { UdpOption, UdpSocket } from "./udp_socket.ts";
 
@@ -83,13 +84,13 @@ export class UdpHandle {
 
   /** `bind(2)`: `addr` absent or null is the wildcard, `port` 0 an ephemeral port. */
   bind(addr: UdpAddrLike | null = null, port = 0): void {
-    const a = addr === null ? null : this.#addr(addr);
+    const a = addr === null ? null : addrArgument(addr);
     this.#check(this.#turns.run(() => this.#udp.bind(this.#s, a, port)), "bind");
   }
 
   /** `connect(2)`: only `addr`:`port` may send to it, and `send` needs no address. */
   connect(addr: UdpAddrLike, port: number): void {
-    const a = this.#addr(addr);
+    const a = addrArgument(addr);
     this.#check(this.#turns.run(() => this.#udp.connect(this.#s, a, port)), "connect");
   }
 
@@ -106,7 +107,7 @@ export class UdpHandle {
 
   /** `sendto(2)`; returns the bytes sent. */
   sendTo(data: Uint8Array, addr: UdpAddrLike, port: number): number {
-    const a = this.#addr(addr);
+    const a = addrArgument(addr);
     this.#check(this.#turns.run(() => this.#udp.send(this.#s, data, a, port)), "sendto");
     return data.length;
   }
@@ -155,25 +156,25 @@ export class UdpHandle {
 
   /** `IP_ADD_MEMBERSHIP` / `IPV6_JOIN_GROUP` on interface `ifIndex` (0: the route's). */
   joinGroup(group: UdpAddrLike, ifIndex = 0): void {
-    const g = this.#addr(group);
+    const g = addrArgument(group);
     this.#check(this.#turns.run(() => this.#udp.joinGroup(this.#s, g, ifIndex)), "join group");
   }
 
   /** `IP_DROP_MEMBERSHIP` / `IPV6_LEAVE_GROUP`. */
   leaveGroup(group: UdpAddrLike, ifIndex = 0): void {
-    const g = this.#addr(group);
+    const g = addrArgument(group);
     this.#check(this.#turns.run(() => this.#udp.leaveGroup(this.#s, g, ifIndex)), "leave group");
   }
 
   /** `getsockname(2)`: a new endpoint (port 0 while unbound). */
   localAddress(): Endpoint {
-    return this.#shown(this.#s.local);
+    return shownEndpoint(this.#s.family, this.#s.local);
   }
 
   /** `getpeername(2)`: a new endpoint; ENOTCONN when not connected. */
   remoteAddress(): Endpoint {
     if (!this.#s.connected) throw new ErrnoError("ENOTCONN", "getpeername");
-    return this.#shown(this.#s.remote);
+    return shownEndpoint(this.#s.family, this.#s.remote);
   }
 
   /** Closes the socket (its port is free again at once). Closing twice does nothing. */
@@ -184,22 +185,6 @@ export class UdpHandle {
   /** The socket's state, for tools and white-box tests. */
   get state(): UdpSocket {
     return this.#s;
-  }
-
-  /** An endpoint in the socket's family: IPv4 shown as `::ffff:a.b.c.d` on an IPv6 socket. */
-  #shown(e: Endpoint): Endpoint {
-    const out = new Endpoint();
-    out.port = e.port;
-    if (this.#s.family === 6 && e.addr.family === 4) out.addr.setV6(e.addr.bytes);
-    else out.addr.set(e.addr);
-    return out;
-  }
-
-  #addr(a: UdpAddrLike): IpAddr {
-    if (typeof a !== "string") return a;
-    const parsed = IpAddr.parse(a);
-    if (parsed === null) throw new ErrnoError("EINVAL", `address ${a}`);
-    return parsed;
   }
 
   #check(err: Errno | null, what: string): void {

@@ -20,8 +20,8 @@
 
 import { type Errno, ErrnoError } from "../errno.ts";
 import { Endpoint, IpAddr, type IpFamily } from "../net/inet_addr.ts";
-import { isV4Mapped6 } from "../net/ip_addr.ts";
 import type { UdpProtocol } from "../transport/udp.ts";
+import { normalizeSocketAddr, setWildcard } from "./sock_addr.ts";
 import { type UdpOption, UdpSocket } from "./udp_socket.ts";
 import { type StackTurns, UdpHandle } from "./udp_handle.ts";
 
@@ -90,21 +90,7 @@ export class UdpSockets {
    * does not fit the socket.
    */
   normalize(s: UdpSocket, addr: IpAddr, out: IpAddr): Errno | null {
-    if (s.family === 4) {
-      if (addr.family !== 4) return "EAFNOSUPPORT";
-      out.set(addr);
-      return null;
-    }
-    if (addr.family === 4 || isV4Mapped6(addr.bytes)) {
-      if (s.v6only) return "EINVAL";
-      const b = addr.bytes;
-      out.setV4(
-        addr.family === 4 ? addr.v4 : ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0,
-      );
-      return null;
-    }
-    out.set(addr);
-    return null;
+    return normalizeSocketAddr(s.family, s.v6only, addr, out);
   }
 
   /** `bind(addr, port)`; `addr` null: the wildcard; port 0: an ephemeral one. */
@@ -113,11 +99,11 @@ export class UdpSockets {
     if (s.local.port !== 0) return "EINVAL";
     if (!Number.isInteger(port) || port < 0 || port > 65535) return "EINVAL";
     const a = this.#scratch;
-    if (addr === null) wildcardOf(s, a);
+    if (addr === null) setWildcard(s.family, a);
     else {
       const err = this.normalize(s, addr, a);
       if (err !== null) return err;
-      if (a.family === 4 && a.v4 === 0 && s.family === 6) wildcardOf(s, a); // ::ffff:0.0.0.0
+      if (a.family === 4 && a.v4 === 0 && s.family === 6) setWildcard(s.family, a); // ::ffff:0.0.0.0
     }
     if (!a.isUnspecified && !a.isMulticast && !this.#isOurs(a)) return "EADDRNOTAVAIL";
     const table = this.protocol.table;
@@ -175,7 +161,7 @@ export class UdpSockets {
     table.remove(s);
     s.connected = false;
     s.remote.port = 0;
-    wildcardOf(s, s.remote.addr);
+    setWildcard(s.family, s.remote.addr);
     s.local.addr.set(s.boundAddr);
     s.route.clear();
     table.insert(s);
@@ -386,17 +372,9 @@ export class UdpSockets {
   }
 }
 
-/** Sets `out` to the wildcard address of the socket's family. */
-function wildcardOf(s: UdpSocket, out: IpAddr): void {
-  if (s.family === 4) out.setV4(0);
-  else out.setV6(ZERO16);
-}
-
 /** A group as a socket records it: scoped IPv6 groups carry their interface as the zone. */
 function withZone(g: IpAddr, ifIndex: number): IpAddr {
   if (g.family === 6 && (g.bytes[1] & 0x0f) <= 2) g.zone = ifIndex;
   else if (g.family === 6) g.zone = 0;
   return g;
 }
-
-const ZERO16 = new Uint8Array(16);
