@@ -43,13 +43,13 @@ import {
   readInt32,
   readSockaddr,
   SOCK_DGRAM,
-  sockaddrLen,
+  sockaddrBytes,
   SOCKET_REQUEST_BODY,
   writeData,
-  writeSockaddr,
 } from "../core/control/sock_proto.ts";
 import type { LogFn } from "./log.ts";
 import { isStreamRequest, StreamHopConnection, type Unclaimed } from "./socket_hop_stream.ts";
+import { drainUntilClosed, errnoOf, FLUSH_MS } from "./hop_close.ts";
 
 /** The default bound on sockets open at once through the hop. */
 export const DEFAULT_MAX_SOCKETS = 4096;
@@ -57,10 +57,6 @@ export const DEFAULT_MAX_SOCKETS = 4096;
 const BATCH = 128 * 1024;
 /** Replies waiting to be written beyond which the connection is not read. */
 const REPLY_BACKLOG = 64 * 1024;
-/** How long a closing connection may take to flush its last error frame. */
-/** Bytes read and dropped from a refused connection before it is closed anyway. */
-const DRAIN_MAX = 1 << 20;
-const FLUSH_MS = 1000;
 
 /**
  * Whether a connection's first four bytes are a socket request's header
@@ -302,9 +298,7 @@ class HopConnection {
       case HOP_OP.getsockname:
       case HOP_OP.getpeername: {
         const e = op === HOP_OP.getsockname ? h.localAddress() : h.remoteAddress();
-        const out = new Uint8Array(sockaddrLen(e));
-        writeSockaddr(out, 0, e);
-        return out;
+        return sockaddrBytes(e);
       }
       default:
         throw new ErrnoError("EOPNOTSUPP", `request ${op}`);
@@ -451,23 +445,7 @@ class HopConnection {
    */
   async #drainBriefly(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + FLUSH_MS;
-    const sink = new Uint8Array(4096);
-    for (let total = 0; total < DRAIN_MAX && Date.now() < deadline;) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.#conn.read(sink).catch(() => null),
-        new Promise<null>((r) => timer = setTimeout(() => r(null), deadline - Date.now())),
-      ]);
-      clearTimeout(timer);
-      if (n === null) return;
-      total += n;
-    }
+    await drainUntilClosed(this.#conn, Date.now() + FLUSH_MS);
   }
 
   /** Frees the socket and the connection. */
@@ -481,8 +459,4 @@ class HopConnection {
     this.#carry = null;
     this.#wakeWaiters();
   }
-}
-
-function errnoOf(e: unknown): number {
-  return errnoNumber(e instanceof ErrnoError ? e.code : "EINVAL");
 }

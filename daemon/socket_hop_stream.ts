@@ -48,6 +48,7 @@ import {
   readInt32,
   readSockaddr,
   SOCK_STREAM,
+  sockaddrBytes,
   sockaddrLen,
   SOCKET_REQUEST_BODY,
   writeHopHeader,
@@ -55,6 +56,7 @@ import {
 } from "../core/control/sock_proto.ts";
 import { openTcp, TCP_EVENT, type TcpHandle, type TcpOption } from "../libsocket/tcp_core.ts";
 import type { SocketHopServer } from "./socket_hop.ts";
+import { drainUntilClosed, errnoOf, FLUSH_MS } from "./hop_close.ts";
 
 /** How long an accepted socket waits for its claim. */
 export const CLAIM_MS = 10_000;
@@ -66,10 +68,6 @@ const READ_AHEAD = 64 * 1024;
 const STREAM_BATCH = 4 * (HOP_HEADER + HOP_STREAM_MAX_DATA);
 /** Write buffers lent to pumps while a write is in flight (a few kept). */
 const streamBuffers: Uint8Array[] = [];
-/** How long a refused connection may take to flush its last frames and hang up. */
-const FLUSH_MS = 1000;
-/** Bytes read and dropped from a refused connection before it is closed anyway. */
-const DRAIN_MAX = 1 << 20;
 /** How long bytes a program wrote before hanging up may wait for room in the core. */
 const LINGER_MS = 10_000;
 
@@ -557,22 +555,7 @@ export class StreamHopConnection {
       await this.#nextKick(deadline - Date.now());
     }
     if (this.#closed || this.#reading) return;
-    try {
-      await this.#conn.closeWrite();
-    } catch {
-      return;
-    }
-    const sink = new Uint8Array(4096);
-    for (let total = 0; total < DRAIN_MAX && Date.now() < deadline;) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.#conn.read(sink).catch(() => null),
-        new Promise<null>((r) => timer = setTimeout(() => r(null), deadline - Date.now())),
-      ]);
-      clearTimeout(timer);
-      if (n === null) return;
-      total += n;
-    }
+    await drainUntilClosed(this.#conn, deadline);
   }
 
   /** Frees the socket (a graceful close: the core sends what it holds, then a FIN), unclaimed ones, the connection. */
@@ -602,18 +585,8 @@ export function isStreamRequest(dec: HopDecoder): boolean {
     b[at] === HOP_OP.socket && b[at + 3] === SOCK_STREAM;
 }
 
-function sockaddrBytes(ep: Endpoint): Uint8Array {
-  const out = new Uint8Array(sockaddrLen(ep));
-  writeSockaddr(out, 0, ep);
-  return out;
-}
-
 function tokenKey(token: Uint8Array): string {
   let s = "";
   for (const x of token) s += x.toString(16).padStart(2, "0");
   return s;
-}
-
-function errnoOf(e: unknown): number {
-  return errnoNumber(e instanceof ErrnoError ? e.code : "EINVAL");
 }

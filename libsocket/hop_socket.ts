@@ -25,11 +25,13 @@ import {
   HOP_OP,
   HOP_VERSION,
   HopDecoder,
+  hopOpName,
   hopOptionNumbers,
   IPPROTO_UDP,
   readInt32,
   readSockaddr,
   SOCK_DGRAM,
+  sockaddrBytes,
   sockaddrLen,
   writeData,
   writeSockaddr,
@@ -296,7 +298,7 @@ export class HopSocket implements DatagramBackend {
         const errno = (b[at + 2] << 8) | b[at + 3];
         if (errno === 0) w.resolve(b.slice(at + 4, end));
         else {
-          const err = new ErrnoError(errnoName(errno) ?? "EIO", opName(b[at]));
+          const err = new ErrnoError(errnoName(errno) ?? "EIO", hopOpName(b[at]));
           w.reject(err);
           // A refused socket (ENFILE...) is what every later call reports.
           if (b[at] === HOP_OP.socket) this.#fail(err);
@@ -334,17 +336,6 @@ export class HopSocket implements DatagramBackend {
       this.#conn.close();
     } catch { /* already closed */ }
   }
-}
-
-function sockaddrBytes(ep: Endpoint | null): Uint8Array {
-  const out = new Uint8Array(sockaddrLen(ep));
-  writeSockaddr(out, 0, ep);
-  return out;
-}
-
-function opName(op: number): string {
-  for (const [name, n] of Object.entries(HOP_OP)) if (n === op) return name;
-  return `request ${op}`;
 }
 
 const EMPTY = new Uint8Array(0);

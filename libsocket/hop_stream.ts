@@ -36,14 +36,14 @@ import {
   HOP_STREAM_MAX_DATA,
   HOP_TOKEN,
   HOP_VERSION,
+  hopOpName,
   hopOptionNumbers,
   int32,
   IPPROTO_TCP,
   readSockaddr,
   SOCK_STREAM,
-  sockaddrLen,
+  sockaddrBytes,
   writeHopHeader,
-  writeSockaddr,
 } from "../core/control/sock_proto.ts";
 import { openViaDaemon, type StackChoice } from "./datagram.ts";
 import type { ListenerBackend, StreamBackend } from "./stream_backend.ts";
@@ -490,7 +490,7 @@ export class HopStream implements StreamBackend, ListenerBackend {
       const errno = (b[at + 2] << 8) | b[at + 3];
       if (errno === 0) w.resolve(b.slice(at + 4, end));
       else {
-        const err = new ErrnoError(errnoName(errno) ?? "EIO", opName(b[at]));
+        const err = new ErrnoError(errnoName(errno) ?? "EIO", hopOpName(b[at]));
         w.reject(err);
         if (b[at] === HOP_OP.socket) this.#fail(err); // refused: what every later call reports
       }
@@ -527,15 +527,4 @@ export class HopStream implements StreamBackend, ListenerBackend {
     if (err.code === "EBADF" && this.#writing) this.#lingering = true;
     else this.#closeConn();
   }
-}
-
-function sockaddrBytes(ep: Endpoint): Uint8Array {
-  const out = new Uint8Array(sockaddrLen(ep));
-  writeSockaddr(out, 0, ep);
-  return out;
-}
-
-function opName(op: number): string {
-  for (const [name, n] of Object.entries(HOP_OP)) if (n === op) return name;
-  return `request ${op}`;
 }

@@ -198,6 +198,19 @@ export function writeSockaddr(buf: Uint8Array, at: number, ep: Endpoint | null):
   return at + 24;
 }
 
+/** A sockaddr for `ep` in a new buffer of its own size (`null`: AF_UNSPEC). */
+export function sockaddrBytes(ep: Endpoint | null): Uint8Array {
+  const out = new Uint8Array(sockaddrLen(ep));
+  writeSockaddr(out, 0, ep);
+  return out;
+}
+
+/** A request's name for messages (`connect`, `bind`...), or `request N` for an unknown one. */
+export function hopOpName(op: number): string {
+  for (const [name, n] of Object.entries(HOP_OP)) if (n === op) return name;
+  return `request ${op}`;
+}
+
 /**
  * Reads a sockaddr at `at` (not past `end`) into `out`; returns the offset
  * after it, -1 when it is truncated or of an unknown family, and -2 for
