@@ -44,6 +44,7 @@ import { TCPS } from "./state.ts";
 import { TCP_EVENT, TcpConnection } from "./tcb.ts";
 import { TcpTable } from "./tcp_table.ts";
 import { TcpTimers } from "./timers.ts";
+import { PpsRateLimit } from "./rate_limit.ts";
 
 const IPPROTO_TCP = 6;
 /** The minimum RTO (ms): Linux's 200 ms rather than RFC 6298's 1 s (RACK and TLP make early timeouts cheap to undo). */
@@ -180,10 +181,9 @@ export class TcpProtocol implements TransportProtocol {
   readonly #scratch = new IpAddr();
   /** Connections input wants output from, served once at the end of the turn. */
   readonly #pending: TcpConnection[] = [];
-  #resetSecond = -1;
-  #resetsThisSecond = 0;
-  #challengeSecond = -1;
-  #challengesThisSecond = 0;
+  /** `rstppslimit` and `ackdropppslimit` (their limits follow the sysctls at each use). */
+  readonly #resets = new PpsRateLimit(-1);
+  readonly #challenges = new PpsRateLimit(-1);
 
   constructor(ctx: StackContext, net: TcpNetwork) {
     this.ctx = ctx;
@@ -533,38 +533,20 @@ export class TcpProtocol implements TransportProtocol {
 
   /** RFC 5961 §7: a challenge ACK, at most `ackdropppslimit` per second. */
   challengeAck(c: TcpConnection): void {
-    const second = Math.floor(this.ctx.now() / 1000);
-    if (second !== this.#challengeSecond) {
-      this.#challengeSecond = second;
-      this.#challengesThisSecond = 0;
-    }
-    const limit = this.#ackDropLimit();
     const st = this.ctx.stats.tcp;
-    if (limit >= 0 && this.#challengesThisSecond >= limit) {
+    this.#challenges.limit = this.settings.ackdropppslimit;
+    if (!this.#challenges.allow(this.ctx.now())) {
       st.challenge_ack_limited++;
       return;
     }
-    this.#challengesThisSecond++;
     st.challenge_ack++;
     this.output.sendControl(c, TCP_FLAG.ACK, c.sndNxt);
   }
 
   /** Whether a reset may go out now (`rstppslimit` per second; negative: unlimited). */
   allowReset(): boolean {
-    const limit = this.settings.rstppslimit;
-    if (limit < 0) return true;
-    const second = Math.floor(this.ctx.now() / 1000);
-    if (second !== this.#resetSecond) {
-      this.#resetSecond = second;
-      this.#resetsThisSecond = 0;
-    }
-    if (this.#resetsThisSecond >= limit) return false;
-    this.#resetsThisSecond++;
-    return true;
-  }
-
-  #ackDropLimit(): number {
-    return this.settings.ackdropppslimit;
+    this.#resets.limit = this.settings.rstppslimit;
+    return this.#resets.allow(this.ctx.now());
   }
 
   // -------------------------------------------------------------------------
