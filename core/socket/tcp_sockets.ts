@@ -25,6 +25,7 @@ import { TCP_FLAG } from "../wire/tcp.ts";
 import { createCongestion } from "../transport/tcp/congestion/registry.ts";
 import { TCPS } from "../transport/tcp/state.ts";
 import { TcpConnection } from "../transport/tcp/tcb.ts";
+import { PortCounter, selectEphemeralPort } from "../transport/tcp/isn.ts";
 import { TCP_RTO_MIN_MS, type TcpProtocol } from "../transport/tcp/tcp.ts";
 
 /** Ports below this need a privileged opener. */
@@ -52,9 +53,9 @@ export class TcpSockets implements TcpPcbSource {
   /** Every socket opened and not yet freed, oldest first. */
   readonly #open = new Set<TcpConnection>();
   readonly #turns: StackTurns;
-  /** RFC 6056 Algorithm 3's counter, and the search start connect chose (-1: none). */
-  #portCounter = 0;
-  #portStart = -1;
+  /** RFC 6056 Algorithm 3's counter, and the keyed offset connect chose for the bind it makes (-1: none). */
+  readonly #ports = new PortCounter();
+  #portOffset = -1;
 
   /** @param turns how calls from programs enter the stack (its `run`) */
   constructor(protocol: TcpProtocol, turns: StackTurns) {
@@ -185,9 +186,9 @@ export class TcpSockets implements TcpPcbSource {
     if (!c.bound) {
       // RFC 6056 Algorithm 3: the port search starts at a keyed hash of the 4-tuple plus a counter.
       const offset = tcp.listen.isn.ephemeralPortOffset(c.route.src, c.remote.addr, port);
-      this.#portStart = (offset + this.#portCounter++) >>> 0;
+      this.#portOffset = offset;
       const bindErr = this.bind(c, null, 0);
-      this.#portStart = -1;
+      this.#portOffset = -1;
       if (bindErr !== null) return bindErr;
     }
     if (c.local.addr.isUnspecified || c.local.addr.family !== c.remote.addr.family) {
@@ -443,13 +444,19 @@ export class TcpSockets implements TcpPcbSource {
   #ephemeral(c: TcpConnection, a: IpAddr): number | Errno {
     const sysctl = this.protocol.ctx.sysctl;
     const min = sysctl.int("net.inet.ip.anonportmin"), max = sysctl.int("net.inet.ip.anonportmax");
-    const n = max - min + 1;
-    if (n <= 0) return "EAGAIN";
-    // connect: RFC 6056's keyed start; bind(port 0) and listen: a random one (no peer yet).
-    const start = this.#portStart >= 0
-      ? this.#portStart % n
-      : Math.floor(this.protocol.random() * n);
-    return this.protocol.table.ephemeral(c, a, min, max, start);
+    // connect: RFC 6056's keyed offset; bind(port 0) and listen: a random one (no peer yet).
+    const offset = this.#portOffset >= 0
+      ? this.#portOffset
+      : Math.floor(this.protocol.random() * 0x100000000);
+    const table = this.protocol.table;
+    const port = selectEphemeralPort(
+      offset,
+      min,
+      max,
+      this.#ports,
+      (p) => !table.conflicts(c, a, p),
+    );
+    return port < 0 ? "EAGAIN" : port;
   }
 }
 

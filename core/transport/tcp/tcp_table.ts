@@ -18,7 +18,6 @@
  * @module
  */
 
-import type { Errno } from "../../errno.ts";
 import { IntPairMap } from "../../lib/int_pair_map.ts";
 import type { IpAddr, IpFamily } from "../../net/inet_addr.ts";
 import { TCPS } from "./state.ts";
@@ -131,26 +130,6 @@ export class TcpTable {
       return true;
     }
     return false;
-  }
-
-  /**
-   * A free port in `[min, max]`, searched from `start` (an offset the caller
-   * draws at random, RFC 6056) once round the range; EAGAIN when none is.
-   */
-  ephemeral(
-    c: TcpConnection,
-    addr: IpAddr,
-    min: number,
-    max: number,
-    start: number,
-  ): number | Errno {
-    const n = max - min + 1;
-    if (n <= 0) return "EAGAIN";
-    for (let i = 0; i < n; i++) {
-      const port = min + ((start + i) % n);
-      if (this.#byPort[port] === undefined || !this.conflicts(c, addr, port)) return port;
-    }
-    return "EAGAIN";
   }
 
   /** Every bound socket and every connection (a snapshot, for tools). */
